@@ -1,0 +1,159 @@
+import {
+  checkOperands,
+  checkSameSize,
+  formatShape,
+  gemmDims,
+  ShapeError,
+  shapeSize,
+  type Backend,
+  type DType,
+  type HostArray,
+  type HostLinalg,
+  type Shape,
+  type Tensor,
+  type Transpose,
+} from '@mats/core';
+import { CpuTensor, type FloatArray } from './cpu-tensor.js';
+import { GemmScratch, gemmFlat } from './gemm-driver.js';
+import { hostLinalg } from './host-linalg.js';
+import { createKernelSet, type KernelSet } from './kernels/kernel-set.js';
+
+/**
+ * The CPU backend: flat row-major Float64Array or Float32Array storage and plain TypeScript
+ * kernels, one monomorphic copy per backend instance.
+ */
+export class CpuBackend implements Backend {
+  readonly name = 'cpu';
+  readonly mode = 'typescript';
+  readonly linalg: HostLinalg = hostLinalg;
+  private readonly kernels: KernelSet = createKernelSet();
+  private readonly scratch: GemmScratch;
+  private readonly allocate: (n: number) => FloatArray;
+
+  constructor(readonly dtype: DType) {
+    if (dtype !== 'float64' && dtype !== 'float32') {
+      throw new TypeError(`cpu backend: unsupported dtype ${String(dtype)}; use 'float64' or 'float32'`);
+    }
+    this.allocate = dtype === 'float64' ? (n) => new Float64Array(n) : (n) => new Float32Array(n);
+    this.scratch = new GemmScratch(this.allocate);
+  }
+
+  zeros(shape: Shape): Tensor {
+    const size = shapeSize(shape);
+    return new CpuTensor(this, this.dtype, [...shape], size, { data: this.allocate(size), disposed: false });
+  }
+
+  fromArray(data: ArrayLike<number>, shape: Shape): Tensor {
+    const size = shapeSize(shape);
+    if (data.length !== size) {
+      throw new ShapeError(`fromArray: ${data.length} values do not fill shape ${formatShape(shape)} (${size} elements)`);
+    }
+    const storage = this.allocate(size);
+    storage.set(data);
+    return new CpuTensor(this, this.dtype, [...shape], size, { data: storage, disposed: false });
+  }
+
+  toArray(x: Tensor): HostArray {
+    return this.own('toArray', x).data.slice(0, x.size);
+  }
+
+  reshape(x: Tensor, shape: Shape): Tensor {
+    const t = this.own('reshape', x);
+    const size = shapeSize(shape);
+    if (size !== t.size) {
+      throw new ShapeError(`reshape: cannot view ${formatShape(t.shape)} (${t.size} elements) as ${formatShape(shape)} (${size})`);
+    }
+    return new CpuTensor(this, this.dtype, [...shape], size, t.storage);
+  }
+
+  dispose(x: Tensor): void {
+    const t = x as CpuTensor;
+    if (t.backend !== this || t.storage.disposed) return;
+    t.storage.disposed = true;
+    t.storage.data = this.allocate(0);
+  }
+
+  dot(x: Tensor, y: Tensor): number {
+    const [a, b] = this.pair('dot', x, y);
+    return this.kernels.dot(a.data, b.data, a.size);
+  }
+
+  nrm2(x: Tensor): number {
+    const t = this.own('nrm2', x);
+    const sum = this.kernels.scaledSumSquares(t.data, t.size, 1);
+    // The plain sum of squares over- or underflows only for extreme float64 values; then
+    // scale by the largest magnitude (the classic BLAS nrm2 remedy) in a second pass.
+    if (Number.isFinite(sum) && sum > 1e-280) return Math.sqrt(sum);
+    const scale = this.kernels.maxAbs(t.data, t.size);
+    if (scale === 0 || !Number.isFinite(scale)) return scale;
+    return scale * Math.sqrt(this.kernels.scaledSumSquares(t.data, t.size, scale));
+  }
+
+  axpy(alpha: number, x: Tensor, y: Tensor): void {
+    const [a, b] = this.pair('axpy', x, y);
+    this.kernels.axpy(alpha, a.data, b.data, a.size);
+  }
+
+  scal(alpha: number, x: Tensor): void {
+    const t = this.own('scal', x);
+    this.kernels.scal(alpha, t.data, t.size);
+  }
+
+  copy(src: Tensor, dst: Tensor): void {
+    const [a, b] = this.pair('copy', src, dst);
+    b.data.set(a.data.subarray(0, a.size));
+  }
+
+  fill(x: Tensor, value: number): void {
+    const t = this.own('fill', x);
+    t.data.fill(value, 0, t.size);
+  }
+
+  mul(x: Tensor, y: Tensor, out: Tensor): void {
+    const [a, b, o] = this.triple('mul', x, y, out);
+    this.kernels.mul(a.data, b.data, o.data, a.size);
+  }
+
+  div(x: Tensor, y: Tensor, out: Tensor): void {
+    const [a, b, o] = this.triple('div', x, y, out);
+    this.kernels.div(a.data, b.data, o.data, a.size);
+  }
+
+  add(x: Tensor, y: Tensor, out: Tensor): void {
+    const [a, b, o] = this.triple('add', x, y, out);
+    this.kernels.add(a.data, b.data, o.data, a.size);
+  }
+
+  gemm(transA: Transpose, transB: Transpose, alpha: number, a: Tensor, b: Tensor, beta: number, c: Tensor): void {
+    checkOperands(this, 'gemm', a, b, c);
+    const { m, n, k } = gemmDims(transA, transB, a, b, c);
+    const [ta, tb, tc] = [a, b, c] as CpuTensor[];
+    if (tc.storage === ta.storage || tc.storage === tb.storage) {
+      throw new ShapeError('gemm: C must not share storage with A or B');
+    }
+    gemmFlat(this.kernels, this.scratch, transA === 'T', transB === 'T', m, n, k, alpha, ta.data, tb.data, beta, tc.data);
+  }
+
+  private own(operation: string, x: Tensor): CpuTensor {
+    checkOperands(this, operation, x);
+    return x as CpuTensor;
+  }
+
+  private pair(operation: string, x: Tensor, y: Tensor): [CpuTensor, CpuTensor] {
+    checkOperands(this, operation, x, y);
+    checkSameSize(operation, x, y);
+    return [x as CpuTensor, y as CpuTensor];
+  }
+
+  private triple(operation: string, x: Tensor, y: Tensor, out: Tensor): [CpuTensor, CpuTensor, CpuTensor] {
+    checkOperands(this, operation, x, y, out);
+    checkSameSize(operation, x, y);
+    checkSameSize(operation, x, out);
+    return [x as CpuTensor, y as CpuTensor, out as CpuTensor];
+  }
+}
+
+/** A CPU backend of the given dtype (float64 by default). */
+export function createCpuBackend(dtype: DType = 'float64'): CpuBackend {
+  return new CpuBackend(dtype);
+}

@@ -1,0 +1,3 @@
+export { CpuBackend, createCpuBackend } from './cpu-backend.js';
+export { CpuTensor } from './cpu-tensor.js';
+export { hostLinalg, cholesky, eigh, solveTriangular } from './host-linalg.js';

@@ -1,0 +1,1 @@
+// @mats/backend-gpu: filled in by its issue.

@@ -1,0 +1,31 @@
+import type { Backend, Tensor } from './backend.js';
+import { DisposedTensorError, DTypeMismatchError, ForeignTensorError, ShapeError } from './errors.js';
+import { formatShape } from './shape.js';
+
+/**
+ * Checks that every tensor is alive, owned by this backend and of its dtype. Backends call
+ * this at the top of each operation; dtype is checked first so that mixing precisions gets
+ * the error that names both.
+ */
+export function checkOperands(backend: Backend, operation: string, ...tensors: Tensor[]): void {
+  for (const t of tensors) {
+    if (t.dtype !== backend.dtype) throw new DTypeMismatchError(operation, backend.dtype, t.dtype);
+    if (t.backend !== backend) {
+      throw new ForeignTensorError(operation, describeBackend(t.backend), describeBackend(backend));
+    }
+    if (t.disposed) throw new DisposedTensorError(operation);
+  }
+}
+
+/** Checks that x and y hold the same number of elements (elementwise ops work on any shape). */
+export function checkSameSize(operation: string, x: Tensor, y: Tensor): void {
+  if (x.size !== y.size) {
+    throw new ShapeError(
+      `${operation}: sizes differ, ${formatShape(x.shape)} (${x.size}) vs ${formatShape(y.shape)} (${y.size})`,
+    );
+  }
+}
+
+export function describeBackend(b: Backend): string {
+  return `${b.name}/${b.mode}/${b.dtype}`;
+}

@@ -1,0 +1,9 @@
+/**
+ * @mats/core/testing: the kit for people who write backends, operators and solvers.
+ * It imports vitest and fast-check; keep it out of production bundles.
+ */
+export { describeBackendConformance, CONFORMANCE_SIZES, CONFORMANCE_GEMM_SHAPES } from './backend-conformance.js';
+export type { BackendConformanceOptions } from './backend-conformance.js';
+export { referenceDot, referenceGemm, referenceMatmul, referenceTranspose } from './reference.js';
+export { mulberry32, randomArray, randomSpd } from './random.js';
+export { assertClose, defaultTolerance, unitRoundoff } from './tolerance.js';

@@ -1,0 +1,1 @@
+// @mats/merge: filled in by its issue.
