@@ -94,6 +94,17 @@ export class CpuBackend implements Backend {
     this.kernels.axpy(alpha, a.data, b.data, a.size);
   }
 
+  axpby(alpha: number, x: Tensor, beta: number, y: Tensor): void {
+    const [a, b] = this.pair('axpby', x, y);
+    if (beta === 0) {
+      // beta = 0 overwrites y, NaN included (BLAS convention).
+      b.data.fill(0, 0, b.size);
+      this.kernels.axpy(alpha, a.data, b.data, a.size);
+    } else {
+      this.kernels.axpby(alpha, a.data, beta, b.data, a.size);
+    }
+  }
+
   scal(alpha: number, x: Tensor): void {
     const t = this.own('scal', x);
     this.kernels.scal(alpha, t.data, t.size);
@@ -102,6 +113,14 @@ export class CpuBackend implements Backend {
   copy(src: Tensor, dst: Tensor): void {
     const [a, b] = this.pair('copy', src, dst);
     b.data.set(a.data.subarray(0, a.size));
+  }
+
+  copyRange(src: Tensor, srcOffset: number, dst: Tensor, dstOffset: number, length: number): void {
+    checkOperands(this, 'copyRange', src, dst);
+    checkRange('copyRange', src, srcOffset, length, 'source');
+    checkRange('copyRange', dst, dstOffset, length, 'destination');
+    const s = (src as CpuTensor).data;
+    (dst as CpuTensor).data.set(s.subarray(srcOffset, srcOffset + length), dstOffset);
   }
 
   fill(x: Tensor, value: number): void {
@@ -150,6 +169,14 @@ export class CpuBackend implements Backend {
     checkSameSize(operation, x, y);
     checkSameSize(operation, x, out);
     return [x as CpuTensor, y as CpuTensor, out as CpuTensor];
+  }
+}
+
+function checkRange(operation: string, t: Tensor, offset: number, length: number, role: string): void {
+  if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > t.size) {
+    throw new ShapeError(
+      `${operation}: ${role} range [${offset}, ${offset + length}) does not fit a tensor of ${t.size} elements ${formatShape(t.shape)}`,
+    );
   }
 }
 

@@ -1,6 +1,7 @@
 import { gemmPanelsKernel, packPanelsKernel, transposeKernel } from './gemm.js';
 import {
   addKernel,
+  axpbyKernel,
   axpyKernel,
   divKernel,
   dotKernel,
@@ -16,6 +17,7 @@ const kernels = {
   scaledSumSquares: scaledSumSquaresKernel,
   maxAbs: maxAbsKernel,
   axpy: axpyKernel,
+  axpby: axpbyKernel,
   scal: scalKernel,
   mul: mulKernel,
   div: divKernel,

@@ -55,6 +55,11 @@ export function axpyKernel(alpha: number, x: FloatArray, y: FloatArray, n: numbe
   for (let i = 0; i < n; i++) y[i] += alpha * x[i];
 }
 
+/** y <- alpha x + beta y */
+export function axpbyKernel(alpha: number, x: FloatArray, beta: number, y: FloatArray, n: number): void {
+  for (let i = 0; i < n; i++) y[i] = alpha * x[i] + beta * y[i];
+}
+
 /** x <- alpha x */
 export function scalKernel(alpha: number, x: FloatArray, n: number): void {
   for (let i = 0; i < n; i++) x[i] *= alpha;

@@ -90,10 +90,17 @@ export interface Backend {
   nrm2(x: Tensor): number;
   /** y <- alpha x + y */
   axpy(alpha: number, x: Tensor, y: Tensor): void;
+  /** y <- alpha x + beta y (CG's p <- z + beta p in one pass) */
+  axpby(alpha: number, x: Tensor, beta: number, y: Tensor): void;
   /** x <- alpha x */
   scal(alpha: number, x: Tensor): void;
   /** dst <- src */
   copy(src: Tensor, dst: Tensor): void;
+  /**
+   * dst[dstOffset + i] <- src[srcOffset + i] for i < length, in flat row-major element order:
+   * how a block of a long vector (one parameter of a whole model) is gathered and scattered.
+   */
+  copyRange(src: Tensor, srcOffset: number, dst: Tensor, dstOffset: number, length: number): void;
   /** x <- value everywhere */
   fill(x: Tensor, value: number): void;
   /** out <- x .* y (out may alias x or y) */

@@ -119,7 +119,7 @@ export function describeBackendConformance(label: string, options: BackendConfor
 
       describe('level 1 against the float64 reference', () => {
         for (const n of CONFORMANCE_SIZES) {
-          it(`dot, nrm2, axpy, scal, copy, fill, mul, div, add at n = ${n}`, () => {
+          it(`dot, nrm2, axpy, axpby, scal, copy, fill, mul, div, add at n = ${n}`, () => {
             checkLevel1(n, 1000 + n);
           });
         }
@@ -168,11 +168,23 @@ export function describeBackendConformance(label: string, options: BackendConfor
           expect(backend.toArray(x)[0]).toBeCloseTo(0.5, 6);
         });
 
+        it('copies ranges between tensors of any shape and rejects ranges that do not fit', () => {
+          const src = backend.fromArray([1, 2, 3, 4, 5, 6], [2, 3]);
+          const dst = backend.zeros([4]);
+          backend.copyRange(src, 2, dst, 1, 3);
+          expect(Array.from(backend.toArray(dst))).toEqual([0, 3, 4, 5]);
+          backend.copyRange(src, 0, dst, 0, 0);
+          expect(() => backend.copyRange(src, 4, dst, 0, 3)).toThrow(ShapeError);
+          expect(() => backend.copyRange(src, 0, dst, 2, 3)).toThrow(/destination range \[2, 5\)/);
+          expect(() => backend.copyRange(src, -1, dst, 0, 1)).toThrow(ShapeError);
+        });
+
         it('rejects operands whose sizes differ', () => {
           const x = backend.zeros([3]);
           const y = backend.zeros([4]);
           expect(() => backend.dot(x, y)).toThrow(ShapeError);
           expect(() => backend.axpy(1, x, y)).toThrow(ShapeError);
+          expect(() => backend.axpby(1, x, 1, y)).toThrow(ShapeError);
           expect(() => backend.add(x, x, y)).toThrow(ShapeError);
           expect(() => backend.copy(x, y)).toThrow(ShapeError);
         });
@@ -244,6 +256,8 @@ export function describeBackendConformance(label: string, options: BackendConfor
             ['dot', () => backend.dot(mine, other)],
             ['nrm2', () => backend.nrm2(other)],
             ['axpy', () => backend.axpy(1, other, mine)],
+            ['axpby', () => backend.axpby(1, mine, 2, other)],
+            ['copyRange', () => backend.copyRange(other, 0, mine, 0, 1)],
             ['scal', () => backend.scal(2, other)],
             ['copy', () => backend.copy(other, mine)],
             ['fill', () => backend.fill(other, 0)],
@@ -348,6 +362,14 @@ export function describeBackendConformance(label: string, options: BackendConfor
         backend.copy(y, out);
         backend.axpy(alpha, x, out);
         expectElementwise(backend.toArray(out), xs.map((v, i) => alpha * v + ys[i]), xs.map((v, i) => Math.abs(alpha * v) + Math.abs(ys[i])));
+        const beta = (seed % 5) / 2 - 1;
+        const out2 = backend.fromArray(ys, [n]);
+        backend.axpby(alpha, x, beta, out2);
+        expectElementwise(backend.toArray(out2), xs.map((v, i) => alpha * v + beta * ys[i]), xs.map((v, i) => Math.abs(alpha * v) + Math.abs(beta * ys[i])), 2);
+        backend.fill(out2, NaN);
+        backend.axpby(alpha, x, 0, out2);
+        expectElementwise(backend.toArray(out2), xs.map((v) => alpha * v), xs.map((v) => Math.abs(alpha * v)));
+        backend.dispose(out2);
         backend.scal(alpha, out);
         expectElementwise(
           backend.toArray(out),
