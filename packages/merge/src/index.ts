@@ -1,1 +1,3 @@
 // @mats/merge: filled in by its issue.
+
+export * from './statistics/index.js';
