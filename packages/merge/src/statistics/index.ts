@@ -4,7 +4,6 @@
  * statistics the task-subspace methods need (DESIGN.md §6, METHODS.md "Statistics").
  */
 export { STATISTIC_KINDS, STATISTIC_KEY_SEPARATOR, N_EXAMPLES_METADATA_KEY, statisticKey, parseStatisticKey } from './statistic-keys.js';
-export type { StatisticKind } from './statistic-keys.js';
 export type { FloatBatch } from './float-batch.js';
 export type { NamedStatistic, StatisticsSource } from './named-statistic.js';
 export { GramAccumulator } from './gram-accumulator.js';
