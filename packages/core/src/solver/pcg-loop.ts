@@ -163,6 +163,8 @@ function iterate(A: LinearOperator, backend: Backend, columns: Column[], s: Loop
   const M = s.preconditioner;
   const norms = new Float64Array(columns.length);
   const wasRunning = new Uint8Array(columns.length);
+  // One progress record, updated in place: the loop allocates nothing per iteration.
+  const progress = { iteration: 0, residualNorm: 0, residualNorms: norms };
   for (let k = 1; k <= s.maxIterations; k++) {
     if (s.signal?.aborted) {
       const reason = s.signal.reason instanceof Error ? s.signal.reason.message : String(s.signal.reason ?? '');
@@ -183,7 +185,9 @@ function iterate(A: LinearOperator, backend: Backend, columns: Column[], s: Loop
     if (s.callback) {
       let largest = 0;
       for (let j = 0; j < columns.length; j++) if (wasRunning[j]) largest = Math.max(largest, norms[j]);
-      if (s.callback({ iteration: k, residualNorm: largest, residualNorms: norms }) === 'stop') {
+      progress.iteration = k;
+      progress.residualNorm = largest;
+      if (s.callback(progress) === 'stop') {
         stopRunning(columns, 'by the callback');
         return;
       }

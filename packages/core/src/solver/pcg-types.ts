@@ -31,7 +31,7 @@ export type PreconditionerName = 'none' | 'jacobi' | 'kronecker' | 'kronecker-ne
 /** A named preconditioner, or any operator approximating A^-1 (symmetric positive definite). */
 export type PreconditionerChoice = PreconditionerName | LinearOperator;
 
-/** What the callback sees after each iteration. */
+/** What the callback sees after each iteration (one record, updated in place: copy what you keep). */
 export interface PcgProgress {
   readonly iteration: number;
   /** ||r|| (the largest over the right-hand sides still running, in pcgMany). */

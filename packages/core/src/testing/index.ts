@@ -7,3 +7,8 @@ export type { BackendConformanceOptions } from './backend-conformance.js';
 export { referenceDot, referenceGemm, referenceMatmul, referenceTranspose } from './reference.js';
 export { mulberry32, randomArray, randomSpd } from './random.js';
 export { assertClose, defaultTolerance, unitRoundoff } from './tolerance.js';
+export { describeSolverProperties } from './solver-properties.js';
+export type { SolverPropertiesOptions } from './solver-properties.js';
+export { OPERATOR_STRUCTURES, generateOperator, spdOperator } from './arbitraries.js';
+export type { GeneratedOperator, OperatorSpec, OperatorStructure, SpdOperatorOptions } from './arbitraries.js';
+export { referenceKronecker, referenceMatVec, referenceSpdSolve, referenceSymmetricEigen } from './reference.js';
