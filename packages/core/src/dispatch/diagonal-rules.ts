@@ -18,10 +18,10 @@ export function diagonalRules(typed: Typed): Rule[] {
     { signature: 'ScaledOperator', rule: 'scaled-diagonal', fn: typed.referToSelf((self) => (op: ScaledOperator) => scaledDiagonal(op, self)) },
     {
       signature: 'BlockDiagonalOperator',
-      rule: 'blocks-diagonal',
+      rule: 'block-diagonals',
       fn: typed.referToSelf((self) => (op: BlockDiagonalOperator) => blockDiagonalDiagonal(op, self)),
     },
-    { signature: 'SumOperator', rule: 'sum-of-diagonals', fn: typed.referToSelf((self) => (op: SumOperator) => sumDiagonal(op, self)) },
+    { signature: 'SumOperator', rule: 'sum-of-part-diagonals', fn: typed.referToSelf((self) => (op: SumOperator) => sumDiagonal(op, self)) },
     { signature: 'LinearOperator', rule: 'own-diagonal', fn: (op: LinearOperator) => requireDiagonal(op) },
   ];
 }

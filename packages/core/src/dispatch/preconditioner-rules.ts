@@ -15,7 +15,7 @@ import type { LinearOperator } from '../operators/linear-operator.js';
 import { derived } from '../operators/derived.js';
 import { ScaledOperator } from '../operators/scaled.js';
 import type { SumOperator } from '../operators/sum.js';
-import { denseInverse, diagonalInverse } from './exact-inverses.js';
+import { denseInverse, diagonalInverse, gramInverse, kroneckerInverse } from './exact-inverses.js';
 import {
   DEFAULT_KRONECKER_APPROXIMATION,
   NO_PRECONDITIONER,
@@ -28,7 +28,7 @@ import {
   type Preconditioner,
 } from './preconditioners.js';
 import type { Rule } from './rule.js';
-import { summedGram, sumOfDiagonalsInverse, sumOfTwoKroneckersInverse } from './sum-closed-forms.js';
+import { summedGram, sumOfDiagonalsInverse, sumOfGramsInverse, sumOfTwoKroneckersInverse } from './sum-closed-forms.js';
 
 export function preconditionerRules(typed: Typed, diagonalOf: (op: LinearOperator) => Tensor): Rule[] {
   const jacobiOf = (op: LinearOperator) => jacobiOrNone(op, diagonalOf);
@@ -44,8 +44,17 @@ export function preconditionerRules(typed: Typed, diagonalOf: (op: LinearOperato
       rule: 'exact-dense-or-jacobi',
       fn: (op: DenseOperator) => exactOr(op, 'dense', () => denseInverse(op), () => jacobi(op, diagonalOf)),
     },
-    { signature: 'KroneckerOperator', rule: 'inverse-factors', fn: (op: KroneckerOperator) => kronecker(op, [op], 'sum') },
-    { signature: 'GramOperator', rule: 'inverse-factor', fn: (op: GramOperator) => dampedGram(op, op.hostA, op.shape[0]) },
+    {
+      signature: 'KroneckerOperator',
+      rule: 'exact-or-damped-kronecker',
+      fn: (op: KroneckerOperator) => exactOr(op, 'kronecker', () => kroneckerInverse(op), () => kronecker(op, [op], 'sum')),
+    },
+    {
+      signature: 'GramOperator',
+      rule: 'exact-or-damped-gram',
+      fn: (op: GramOperator) =>
+        exactOr(op, 'gram', () => gramInverse(op.backend, op.hostA, op.shape[0], op.tags.psd), () => dampedGram(op, op.hostA, op.shape[0])),
+    },
     {
       signature: 'ScaledOperator',
       rule: 'scaled-inverse',
@@ -76,7 +85,11 @@ export function preconditionerRules(typed: Typed, diagonalOf: (op: LinearOperato
       }),
     },
     { signature: 'SumOfDiagonals', rule: 'exact-sum-of-diagonals', fn: (op: SumOperator) => exactPreconditioner(op, 'sum of diagonals', () => sumOfDiagonalsInverse(op)) },
-    { signature: 'SumOfGrams', rule: 'inverse-summed-factor', fn: (op: SumOperator) => dampedGram(op, summedGram(op), op.shape[0]) },
+    {
+      signature: 'SumOfGrams',
+      rule: 'exact-or-damped-sum-of-grams',
+      fn: (op: SumOperator) => exactOr(op, 'sum of grams', () => sumOfGramsInverse(op), () => dampedGram(op, summedGram(op), op.shape[0])),
+    },
     {
       signature: 'SumOfTwoKroneckers',
       rule: 'exact-two-kroneckers',

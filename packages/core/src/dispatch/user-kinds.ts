@@ -7,7 +7,7 @@ import type { Tensor } from '../backend/backend.js';
 import { checkApplyOperands, type LinearOperator, type OperatorTags } from '../operators/linear-operator.js';
 import { closedForm } from './solve-rules.js';
 import type { ExactInverse } from './exact-inverses.js';
-import type { Preconditioner } from './preconditioners.js';
+import { exactPreconditioner, type Preconditioner } from './preconditioners.js';
 import type { Rule } from './rule.js';
 import type { OperatorRules } from './operator-rules.js';
 import { userTypeName } from './operator-types.js';
@@ -40,15 +40,20 @@ class RegisteredSolveInverse implements LinearOperator {
   }
 }
 
+/**
+ * The typed-function rules of a user kind. A solve rule without a preconditioner rule also
+ * serves as the 'auto' preconditioner: it is an exact inverse.
+ */
 export function userRules(kind: string, rules: OperatorRules<any>): { diagonal: Rule[]; solve: Rule[]; preconditioner: Rule[] } {
   const type = userTypeName(kind);
   const name = `registered:${kind}`;
+  const inverse = (op: LinearOperator): ExactInverse => ({ operator: new RegisteredSolveInverse(op, rules.solve!) });
   return {
     diagonal: rules.diagonal ? [{ signature: type, rule: name, fn: rules.diagonal }] : [],
-    solve: rules.solve
-      ? [closedForm(type, name, (op: LinearOperator): ExactInverse => ({ operator: new RegisteredSolveInverse(op, rules.solve!) }))]
-      : [],
-    preconditioner: rules.preconditioner
+    solve: rules.solve ? [closedForm(type, name, inverse)] : [],
+    preconditioner: !rules.preconditioner && rules.solve
+      ? [{ signature: type, rule: name, fn: (op: LinearOperator) => exactPreconditioner(op, name, () => inverse(op)) }]
+      : rules.preconditioner
       ? [
           {
             signature: type,
