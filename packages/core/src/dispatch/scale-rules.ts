@@ -15,16 +15,18 @@ import { ScaledOperator } from '../operators/scaled.js';
 import { SumOperator } from '../operators/sum.js';
 import type { Rule } from './rule.js';
 
-/** alpha t as a new tensor. */
-function scaled(t: Tensor, alpha: number): Tensor {
-  const out = t.backend.zeros(t.shape);
-  t.backend.copy(t, out);
-  t.backend.scal(alpha, out);
-  return out;
-}
-
-function checkAlpha(alpha: number): void {
+/**
+ * The operator make() builds from alpha t, a new tensor the result owns (t is a Diagonal's
+ * entries, a factor, a dense matrix: scaling one of them scales the operator).
+ */
+function withScaled<T extends LinearOperator>(t: Tensor, alpha: number, make: (scaled: Tensor) => T): T {
   if (!Number.isFinite(alpha)) throw new RangeError(`scale: alpha must be finite, got ${alpha}`);
+  const scaled = t.backend.zeros(t.shape);
+  t.backend.copy(t, scaled);
+  t.backend.scal(alpha, scaled);
+  const op = make(scaled);
+  adoptTensors(op, scaled);
+  return op;
 }
 
 export function scaleRules(typed: Typed): Rule[] {
@@ -32,46 +34,24 @@ export function scaleRules(typed: Typed): Rule[] {
     {
       signature: 'DiagonalOperator,number',
       rule: 'scale-diagonal',
-      fn: (op: DiagonalOperator, alpha: number) => {
-        checkAlpha(alpha);
-        const t = scaled(op.values, alpha);
-        const out = new DiagonalOperator(t);
-        adoptTensors(out, t);
-        return out;
-      },
+      fn: (op: DiagonalOperator, alpha: number) => withScaled(op.values, alpha, (d) => new DiagonalOperator(d)),
     },
     {
       signature: 'KroneckerOperator,number',
       rule: 'scale-kronecker-factor',
-      fn: (op: KroneckerOperator, alpha: number) => {
-        checkAlpha(alpha);
-        const g = scaled(op.g, alpha);
-        const out = new KroneckerOperator(g, op.a, { psd: op.tags.psd && alpha >= 0 });
-        adoptTensors(out, g);
-        return out;
-      },
+      fn: (op: KroneckerOperator, alpha: number) =>
+        withScaled(op.g, alpha, (g) => new KroneckerOperator(g, op.a, { psd: op.tags.psd && alpha >= 0 })),
     },
     {
       signature: 'GramOperator,number',
       rule: 'scale-gram-factor',
-      fn: (op: GramOperator, alpha: number) => {
-        checkAlpha(alpha);
-        const a = scaled(op.a, alpha);
-        const out = new GramOperator(a, op.shape[0], { psd: op.tags.psd && alpha >= 0 });
-        adoptTensors(out, a);
-        return out;
-      },
+      fn: (op: GramOperator, alpha: number) => withScaled(op.a, alpha, (a) => new GramOperator(a, op.shape[0], { psd: op.tags.psd && alpha >= 0 })),
     },
     {
       signature: 'DenseOperator,number',
       rule: 'scale-dense',
-      fn: (op: DenseOperator, alpha: number) => {
-        checkAlpha(alpha);
-        const m = scaled(op.matrix, alpha);
-        const out = new DenseOperator(m, { shape: op.shape, psd: op.tags.psd && alpha >= 0 });
-        adoptTensors(out, m);
-        return out;
-      },
+      fn: (op: DenseOperator, alpha: number) =>
+        withScaled(op.matrix, alpha, (m) => new DenseOperator(m, { shape: op.shape, psd: op.tags.psd && alpha >= 0 })),
     },
     {
       signature: 'ScaledOperator,number',

@@ -2,6 +2,7 @@ import type { Backend, DType, Shape, Tensor } from '../backend/backend.js';
 import { ShapeError } from '../backend/errors.js';
 import type { FactorOptions } from './factor-options.js';
 import { hostDiagonal, labelled, readSymmetricMatrix, type HostSquare } from './host-matrix.js';
+import { kroneckerMatrix } from './kronecker-matrix.js';
 import { checkApplyOperands, type LinearOperator, type OperatorTags } from './linear-operator.js';
 import { releaseOwned } from './owned.js';
 
@@ -47,15 +48,8 @@ export class GramOperator implements LinearOperator {
     return this.backend.fromArray(d, this.shape);
   }
 
-  /** Entry [(r, c), (r, c')] = A[c', c]; zero between different rows. */
   toDense(): Float64Array {
-    const [rows, cols] = this.shape;
-    const n = rows * cols;
-    const a = this.hostA.data;
-    const m = new Float64Array(n * n);
-    for (let r = 0; r < rows; r++)
-      for (let c = 0; c < cols; c++) for (let c2 = 0; c2 < cols; c2++) m[(r * cols + c) * n + r * cols + c2] = a[c2 * cols + c];
-    return m;
+    return kroneckerMatrix(null, this.hostA.data, this.shape[0], this.shape[1]);
   }
 
   dispose(): void {

@@ -1,6 +1,7 @@
 import type { Backend, DType, Shape, Tensor } from '../backend/backend.js';
 import type { FactorOptions } from './factor-options.js';
 import { hostDiagonal, labelled, readSymmetricMatrix, type HostSquare } from './host-matrix.js';
+import { kroneckerMatrix } from './kronecker-matrix.js';
 import { checkApplyOperands, type LinearOperator, type OperatorTags } from './linear-operator.js';
 import { releaseOwned } from './owned.js';
 import { ScratchSpace } from './scratch.js';
@@ -58,18 +59,8 @@ export class KroneckerOperator implements LinearOperator {
     return this.backend.fromArray(d, this.shape);
   }
 
-  /** Entry [(r, c), (r', c')] = G[r, r'] A[c', c]: out[r, c] = sum G[r, r'] W[r', c'] A[c', c]. */
   toDense(): Float64Array {
-    const [rows, cols] = this.shape;
-    const n = rows * cols;
-    const g = this.hostG.data;
-    const a = this.hostA.data;
-    const m = new Float64Array(n * n);
-    for (let r = 0; r < rows; r++)
-      for (let c = 0; c < cols; c++)
-        for (let r2 = 0; r2 < rows; r2++)
-          for (let c2 = 0; c2 < cols; c2++) m[(r * cols + c) * n + r2 * cols + c2] = g[r * rows + r2] * a[c2 * cols + c];
-    return m;
+    return kroneckerMatrix(this.hostG.data, this.hostA.data, this.shape[0], this.shape[1]);
   }
 
   dispose(): void {

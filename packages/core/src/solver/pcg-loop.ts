@@ -9,7 +9,7 @@
 import type { Backend, Tensor } from '../backend/backend.js';
 import type { LinearOperator } from '../operators/linear-operator.js';
 import { statusMessage } from './pcg-status.js';
-import type { PcgProgress, PcgStatus } from './pcg-types.js';
+import type { PcgProgress, PcgResult, PcgStatus } from './pcg-types.js';
 
 export interface LoopSettings {
   rtol: number;
@@ -24,14 +24,8 @@ export interface LoopSettings {
   signal?: AbortSignal;
 }
 
-export interface ColumnOutcome {
-  status: PcgStatus;
-  message: string;
-  iterations: number;
-  residualNorm: number;
-  initialResidualNorm: number;
-  history: number[];
-}
+/** What the loop reports per right-hand side (pcg adds x and the preconditioner). */
+export type ColumnOutcome = Omit<PcgResult, 'x' | 'preconditioner' | 'note'>;
 
 /** The state of one right-hand side. */
 interface Column {
