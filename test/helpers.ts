@@ -3,6 +3,8 @@ import { createCpuBackend } from '@mats/backend-cpu';
 import type { Backend, DType, Tensor } from '@mats/core';
 import { generateOperator, type GeneratedOperator, type OperatorStructure } from '@mats/core/testing';
 
+export { countAllocations } from '@mats/core/testing';
+
 export const cpu64 = createCpuBackend('float64');
 export const cpu32 = createCpuBackend('float32');
 export const cpu = (dtype: DType): Backend => (dtype === 'float64' ? cpu64 : cpu32);
@@ -15,19 +17,3 @@ export function operator(structure: OperatorStructure, rows: number, cols: numbe
 export const host = (t: Tensor): Float64Array => Float64Array.from(t.backend.toArray(t));
 export const norm = (v: ArrayLike<number>): number => Math.sqrt(Array.from(v).reduce((s, x) => s + x * x, 0));
 export const distance = (a: ArrayLike<number>, b: ArrayLike<number>): number => norm(Array.from(a, (x, i) => x - b[i]));
-
-/** Counts the tensors a backend allocates while fn runs. */
-export function countAllocations(backend: Backend, fn: () => void): number {
-  const b = backend as unknown as Record<'zeros' | 'fromArray', (...args: unknown[]) => Tensor>;
-  const saved = { zeros: b.zeros, fromArray: b.fromArray }; // prototype methods
-  let count = 0;
-  b.zeros = (...args) => (count++, saved.zeros.apply(backend, args));
-  b.fromArray = (...args) => (count++, saved.fromArray.apply(backend, args));
-  try {
-    fn();
-  } finally {
-    delete (b as Partial<typeof b>).zeros;
-    delete (b as Partial<typeof b>).fromArray;
-  }
-  return count;
-}

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { denseOf, dispatchRule } from '@mats/core';
-import { randomArray, randomSpd, referenceKronecker, referenceMatVec, referenceSpdSolve } from '@mats/core/testing';
+import { createCpuBackend } from '@mats/backend-cpu';
+import { describeOperatorConformance, randomArray, randomSpd, referenceKronecker, referenceMatVec, referenceSpdSolve } from '@mats/core/testing';
 import { describe, expect, it } from 'vitest';
 import { kfacMerge } from '../packages/core/examples/kfac-merge.js';
-import { lowRankExample } from '../packages/core/examples/low-rank-plus-diagonal.js';
+import { LowRankPlusDiagonal, lowRankExample } from '../packages/core/examples/low-rank-plus-diagonal.js';
 import { checkJacobiPcg } from '../packages/core/examples/test-your-solver.js';
 import { cpu32, cpu64, distance, host, norm } from './helpers.js';
 
@@ -48,6 +49,14 @@ describe('README example: a user operator with its own rules', () => {
     const expected = referenceSpdSolve(total, host(b), n);
     expect(distance(host(merged.x), expected)).toBeLessThan(1e-8 * norm(expected));
   });
+});
+
+// The user operator passes the operator conformance suite, in both precisions.
+describeOperatorConformance('low-rank-plus-diagonal', {
+  create: createCpuBackend,
+  dtypes: ['float64', 'float32'],
+  operator: (backend) =>
+    new LowRankPlusDiagonal(backend.fromArray(randomArray(12, 1).map((v) => 1.5 + v), [12, 1]), backend.fromArray(randomArray(36, 2), [12, 3])),
 });
 
 describe('README example: a K-FAC merge of three models', () => {

@@ -12,3 +12,6 @@ export type { SolverPropertiesOptions } from './solver-properties.js';
 export { OPERATOR_STRUCTURES, generateOperator, spdOperator } from './arbitraries.js';
 export type { GeneratedOperator, OperatorSpec, OperatorStructure, SpdOperatorOptions } from './arbitraries.js';
 export { referenceKronecker, referenceMatVec, referenceSpdSolve, referenceSymmetricEigen } from './reference.js';
+export { describeOperatorConformance } from './operator-conformance.js';
+export type { OperatorConformanceOptions } from './operator-conformance.js';
+export { countAllocations } from './count-allocations.js';
