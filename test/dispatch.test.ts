@@ -19,7 +19,7 @@ import {
 } from '@mats/core';
 import { OPERATOR_STRUCTURES, randomArray, randomSpd, referenceKronecker, referenceMatVec, referenceSpdSolve, type OperatorStructure } from '@mats/core/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { cpu64 as be, distance, host, norm, operator } from './helpers.js';
+import { cpu32, cpu64 as be, distance, host, norm, operator } from './helpers.js';
 
 /** An operator dispatch knows nothing about: only kind, shape, dtype and apply. */
 function userOperator(kind: string, inner: LinearOperator): LinearOperator {
@@ -222,6 +222,13 @@ describe('closed forms', () => {
     const r = solve(sum, be.fromArray([4, 0, 8], [3]));
     expect(r.method).toBe('sum-of-diagonals');
     expect(Array.from(host(r.x))).toEqual([2, 0, 2]);
+    expect(r.note).toMatch(/1 zero diagonal entry/);
+  });
+
+  it('a float32 diagonal entry whose inverse would overflow counts as zero', () => {
+    const d = new DiagonalOperator(cpu32.fromArray([2, 1e-40], [2]));
+    const r = solve(d, cpu32.fromArray([4, 1], [2]));
+    expect(Array.from(host(r.x))).toEqual([2, 0]);
     expect(r.note).toMatch(/1 zero diagonal entry/);
   });
 

@@ -4,7 +4,7 @@
  * Each is computed once per operator and cached beside it (derived), so a block solved again,
  * or used as a preconditioner, pays for its factorization once.
  */
-import type { Backend, Tensor } from '../backend/backend.js';
+import type { Backend, DType, Tensor } from '../backend/backend.js';
 import { derived } from '../operators/derived.js';
 import { DenseOperator } from '../operators/dense.js';
 import { DiagonalOperator } from '../operators/diagonal.js';
@@ -37,10 +37,13 @@ export function upload(backend: Backend, data: Float64Array, shape: readonly num
  */
 export function diagonalInverse(backend: Backend, d: Float64Array, shape: readonly number[]): ExactInverse {
   const inv = new Float64Array(d.length);
+  const limit = largestFinite(backend.dtype);
   let zeros = 0;
   for (let i = 0; i < d.length; i++) {
-    if (d[i] === 0) zeros++;
-    else inv[i] = 1 / d[i];
+    // An entry so small that its inverse overflows the dtype counts as zero.
+    const v = 1 / d[i];
+    if (Math.abs(v) <= limit) inv[i] = v;
+    else zeros++;
   }
   const t = upload(backend, inv, shape);
   const operator = new DiagonalOperator(t);
@@ -49,6 +52,11 @@ export function diagonalInverse(backend: Backend, d: Float64Array, shape: readon
     operator,
     note: zeros > 0 ? `${zeros} zero diagonal entr${zeros === 1 ? 'y' : 'ies'}: pseudo-inverse, x = 0 there` : undefined,
   };
+}
+
+/** The largest finite value a dtype stores. */
+export function largestFinite(dtype: DType): number {
+  return dtype === 'float32' ? 3.4028234663852886e38 : Number.MAX_VALUE;
 }
 
 /** (G (x) A)^-1 = G^-1 (x) A^-1: two factor inverses by Cholesky (throws if one is singular). */

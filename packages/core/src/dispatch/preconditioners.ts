@@ -13,7 +13,7 @@ import type { KroneckerOperator } from '../operators/kronecker.js';
 import type { LinearOperator } from '../operators/linear-operator.js';
 import { adoptTensors } from '../operators/owned.js';
 import type { HostSquare } from '../operators/host-matrix.js';
-import { cachedInverse, type ExactInverse } from './exact-inverses.js';
+import { cachedInverse, largestFinite, type ExactInverse } from './exact-inverses.js';
 import { dampedSpdInverse } from './host-dense.js';
 import { kroneckerPreconditioner, type KroneckerApproximation } from './kronecker-approximation.js';
 
@@ -42,9 +42,10 @@ export function jacobi(op: LinearOperator, diagonalOf: (op: LinearOperator) => T
       const d = diagonalOf(op);
       const host = d.backend.toArray(d);
       const inv = new Float64Array(host.length);
+      const limit = largestFinite(op.dtype);
       let unscaled = 0;
       for (let i = 0; i < host.length; i++) {
-        if (host[i] > 0) inv[i] = 1 / host[i];
+        if (host[i] > 0 && 1 / host[i] <= limit) inv[i] = 1 / host[i];
         else {
           inv[i] = 1;
           unscaled++;

@@ -77,7 +77,7 @@ export function describeOperator(op: LinearOperator): string {
  * so built-in operators call it on every apply.
  */
 export function checkApplyOperands(op: LinearOperator, x: Tensor, out: Tensor): void {
-  if (!sameShape(x.shape, op.shape) || !sameShape(out.shape, op.shape)) {
+  if (!isShape(x.shape, op.shape) || !isShape(out.shape, op.shape)) {
     const bad = sameShape(x.shape, op.shape) ? ['out', out] : ['x', x];
     throw new ShapeError(
       `${describeOperator(op)}: apply got ${bad[0] as string} of shape ${formatShape((bad[1] as Tensor).shape)}, ` +
@@ -85,6 +85,13 @@ export function checkApplyOperands(op: LinearOperator, x: Tensor, out: Tensor): 
     );
   }
   if (x === out) throw new ShapeError(`${describeOperator(op)}: apply needs out distinct from x`);
+}
+
+/** sameShape without a closure: apply calls it on every iteration. */
+function isShape(a: Shape, b: Shape): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Checks that every operator acts on the same block shape and dtype; names the first misfit. */
