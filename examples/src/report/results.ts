@@ -1,0 +1,63 @@
+/** What the demo measured: written to results.json and drawn in report.html. */
+
+/** One candidate setting of a merge method's knobs, scored on validation data. */
+export interface CandidateScore {
+  readonly parameters: Readonly<Record<string, unknown>>;
+  /** Mean validation accuracy over the tasks. */
+  readonly validationAccuracy: number;
+  readonly mergeSeconds: number;
+}
+
+/** One row of the table: accuracies on each task's test set, in task order. */
+export interface ResultRow {
+  /** As printed: 'base', 'individual', 'multitask', 'average', 'mats kfac', ... */
+  readonly label: string;
+  /** 'reference' rows are trained models; 'merge' rows come out of `mats merge`. */
+  readonly kind: 'reference' | 'merge';
+  readonly testAccuracy: readonly number[];
+  readonly meanTestAccuracy: number;
+  /** Merges: the method and the knobs chosen on validation data. */
+  readonly method?: string;
+  readonly parameters?: Readonly<Record<string, unknown>>;
+  readonly validationAccuracy?: number;
+  /** Merges: every candidate tried, with its validation score. */
+  readonly candidates?: readonly CandidateScore[];
+}
+
+/** Residual norms of a mats solve per parameter, at increasing iteration counts. */
+export interface ConvergenceSeries {
+  readonly label: string;
+  readonly parameter: string;
+  /** Points (iterations, relative residual ||r|| / ||r_0||). */
+  readonly points: readonly { readonly iterations: number; readonly relativeResidual: number }[];
+}
+
+export interface TrainingSummary {
+  readonly model: string;
+  readonly examples: number;
+  readonly epochs: number;
+  readonly seconds: number;
+  readonly finalLoss: number;
+  /** Whether this run trained it (false: loaded from the cache). */
+  readonly trainedNow: boolean;
+}
+
+export interface DemoResults {
+  readonly zoo: string;
+  readonly tasks: readonly string[];
+  readonly taskDescriptions: readonly string[];
+  readonly architecture: readonly number[];
+  readonly parameterCount: number;
+  readonly dataSizes: {
+    readonly pretrain: number;
+    readonly trainPerTask: readonly number[];
+    readonly validationPerTask: number;
+    readonly testPerTask: number;
+  };
+  readonly training: readonly TrainingSummary[];
+  readonly rows: readonly ResultRow[];
+  readonly convergence: readonly ConvergenceSeries[];
+  readonly seconds: { readonly total: number; readonly training: number; readonly statistics: number; readonly merging: number };
+  /** How merges ran: the built CLI spawned per merge. */
+  readonly mergeCommand: string;
+}
