@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { SafetensorsError } from '../errors.js';
 import type { FloatArray, Precision } from '../safetensors/decode.js';
 import type { SafetensorsDType } from '../safetensors/dtype.js';
-import { SafetensorsFile } from '../safetensors/reader.js';
+import { SafetensorsFile, type ElementRange } from '../safetensors/reader.js';
 import { INDEX_FILE, readShardIndex, SINGLE_FILE } from './shard-index.js';
 
 export interface CheckpointTensor {
@@ -127,8 +127,8 @@ export class Checkpoint {
     return total;
   }
 
-  async readFloats(name: string, precision: Precision): Promise<FloatArray> {
-    return this.fileOf(name).readFloats(name, precision);
+  async readFloats(name: string, precision: Precision, range?: ElementRange): Promise<FloatArray> {
+    return this.fileOf(name).readFloats(name, precision, range);
   }
 
   async readBytes(name: string): Promise<Uint8Array> {

@@ -90,16 +90,16 @@ export class CheckpointOutput {
     return new CheckpointOutput(full, temp, shards, metadata, force);
   }
 
-  async writeFloats(name: string, values: FloatArray): Promise<void> {
+  /** Writes a tensor, or the chunk of it that starts at element offset. */
+  async writeFloats(name: string, values: FloatArray, offset = 0): Promise<void> {
     const entry = await this.writerFor(name);
-    await entry.writer.writeFloats(name, values);
-    await this.done(entry);
+    if (await entry.writer.writeFloats(name, values, offset)) await this.done(entry);
   }
 
+  /** Writes a whole tensor's raw bytes. */
   async writeBytes(name: string, bytes: Uint8Array): Promise<void> {
     const entry = await this.writerFor(name);
-    await entry.writer.writeBytes(name, bytes);
-    await this.done(entry);
+    if (await entry.writer.writeBytes(name, bytes)) await this.done(entry);
   }
 
   /** Writes the index (when sharded) and renames the folder into place. */

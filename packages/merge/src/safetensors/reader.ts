@@ -5,9 +5,15 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { SafetensorsError } from '../errors.js';
 import { allocateFloats, decodeInto, type FloatArray, type Precision } from './decode.js';
-import { isReadableDType } from './dtype.js';
+import { dtypeBytes, isReadableDType } from './dtype.js';
 import { parseHeader, parseHeaderLength, type SafetensorsHeader, type TensorInfo } from './header.js';
 import { readFully } from './io.js';
+
+/** A contiguous run of elements in flat row-major order. */
+export interface ElementRange {
+  readonly offset: number;
+  readonly length: number;
+}
 
 export class SafetensorsFile {
   private readonly byName: Map<string, TensorInfo>;
@@ -73,23 +79,34 @@ export class SafetensorsFile {
     return bytes;
   }
 
-  /** The tensor's values as numbers in the given precision. */
-  async readFloats(name: string, precision: Precision): Promise<FloatArray> {
+  /**
+   * The tensor's values as numbers in the given precision; with a range, only elements
+   * [range.offset, range.offset + range.length) in flat row-major order.
+   */
+  async readFloats(name: string, precision: Precision, range?: ElementRange): Promise<FloatArray> {
     const t = this.info(name);
     if (!isReadableDType(t.dtype)) {
       throw new SafetensorsError(this.path, `tensor ${JSON.stringify(name)}: unsupported dtype ${t.dtype} (readable: F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL)`);
     }
     this.checkOpen();
-    const out = allocateFloats(precision, t.size);
+    const offset = range?.offset ?? 0;
+    const length = range?.length ?? t.size;
+    if (offset < 0 || length < 0 || offset + length > t.size) {
+      throw new RangeError(`${this.path}: tensor ${JSON.stringify(name)} has ${t.size} elements; cannot read [${offset}, ${offset + length})`);
+    }
+    const width = dtypeBytes(t.dtype);
+    const position = t.fileOffset + offset * width;
+    const byteLength = length * width;
+    const out = allocateFloats(precision, length);
     const sameWidth = (t.dtype === 'F32' && precision === 'float32') || (t.dtype === 'F64' && precision === 'float64');
     if (sameWidth) {
       // Read straight into the result: no staging copy.
-      await readFully(this.handle, new Uint8Array(out.buffer, 0, t.byteLength), t.fileOffset, this.path);
+      await readFully(this.handle, new Uint8Array(out.buffer, 0, byteLength), position, this.path);
       return out;
     }
-    const bytes = new Uint8Array(t.byteLength);
-    await readFully(this.handle, bytes, t.fileOffset, this.path);
-    decodeInto(t.dtype, bytes, t.size, out);
+    const bytes = new Uint8Array(byteLength);
+    await readFully(this.handle, bytes, position, this.path);
+    decodeInto(t.dtype, bytes, length, out);
     return out;
   }
 

@@ -6,20 +6,21 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { SafetensorsError } from '../errors.js';
 import type { FloatArray } from './decode.js';
-import { isWritableDType } from './dtype.js';
+import { dtypeBytes, isWritableDType } from './dtype.js';
 import { encodeFloats } from './encode.js';
 import { writeFully } from './io.js';
 import { planFile, type FileLayout, type PlannedTensor, type TensorSpec } from './layout.js';
 
 export class SafetensorsWriter {
-  private readonly pending: Map<string, PlannedTensor>;
+  /** Tensors not yet complete, with the number of bytes still to write. */
+  private readonly pending: Map<string, { tensor: PlannedTensor; bytesLeft: number }>;
 
   private constructor(
     readonly path: string,
     private readonly handle: FileHandle,
     readonly layout: FileLayout,
   ) {
-    this.pending = new Map(layout.tensors.map((t) => [t.name, t]));
+    this.pending = new Map(layout.tensors.map((t) => [t.name, { tensor: t, bytesLeft: t.byteLength }]));
   }
 
   /** Creates (or truncates) path and writes the header. */
@@ -37,23 +38,32 @@ export class SafetensorsWriter {
     return new SafetensorsWriter(path, handle, layout);
   }
 
-  /** Writes a float tensor, converting values to the tensor's dtype. */
-  async writeFloats(name: string, values: FloatArray): Promise<void> {
-    const t = this.take(name);
+  /**
+   * Writes values (converted to the tensor's dtype) at element offset `offset` of a tensor:
+   * a whole tensor, or one chunk of it. Returns true once every byte of the tensor is written.
+   * Chunks must not overlap.
+   */
+  async writeFloats(name: string, values: FloatArray, offset = 0): Promise<boolean> {
+    const entry = this.entry(name);
+    const t = entry.tensor;
     if (!isWritableDType(t.dtype)) throw new SafetensorsError(this.path, `tensor ${JSON.stringify(name)}: cannot write dtype ${t.dtype} from numbers (writable: F64, F32, F16, BF16)`);
-    if (values.length !== t.byteLength / (t.dtype === 'F64' ? 8 : t.dtype === 'F32' ? 4 : 2)) {
-      throw new SafetensorsError(this.path, `tensor ${JSON.stringify(name)}: ${values.length} values for shape [${t.shape.join(', ')}]`);
+    const width = dtypeBytes(t.dtype);
+    const size = t.byteLength / width;
+    if (offset < 0 || offset + values.length > size) {
+      throw new SafetensorsError(this.path, `tensor ${JSON.stringify(name)}: ${values.length} values at offset ${offset} do not fit shape [${t.shape.join(', ')}]`);
     }
-    await writeFully(this.handle, encodeFloats(values, t.dtype), t.fileOffset);
+    await writeFully(this.handle, encodeFloats(values, t.dtype), t.fileOffset + offset * width);
+    return this.wrote(entry, values.length * width);
   }
 
-  /** Writes a tensor's raw little-endian bytes (any dtype, e.g. an integer tensor copied as is). */
-  async writeBytes(name: string, bytes: Uint8Array): Promise<void> {
-    const t = this.take(name);
-    if (bytes.length !== t.byteLength) {
-      throw new SafetensorsError(this.path, `tensor ${JSON.stringify(name)}: ${bytes.length} bytes, expected ${t.byteLength}`);
+  /** Writes a whole tensor's raw little-endian bytes (any dtype, e.g. an integer tensor copied as is). */
+  async writeBytes(name: string, bytes: Uint8Array): Promise<boolean> {
+    const entry = this.entry(name);
+    if (bytes.length !== entry.tensor.byteLength) {
+      throw new SafetensorsError(this.path, `tensor ${JSON.stringify(name)}: ${bytes.length} bytes, expected ${entry.tensor.byteLength}`);
     }
-    await writeFully(this.handle, bytes, t.fileOffset);
+    await writeFully(this.handle, bytes, entry.tensor.fileOffset);
+    return this.wrote(entry, bytes.length);
   }
 
   /** Closes the file; throws if a tensor was never written (the file is then incomplete). */
@@ -70,13 +80,19 @@ export class SafetensorsWriter {
     await this.handle.close().catch(() => undefined);
   }
 
-  private take(name: string): PlannedTensor {
-    const t = this.pending.get(name);
-    if (t === undefined) {
+  private entry(name: string): { tensor: PlannedTensor; bytesLeft: number } {
+    const entry = this.pending.get(name);
+    if (entry === undefined) {
       throw new SafetensorsError(this.path, this.layout.tensors.some((x) => x.name === name) ? `tensor ${JSON.stringify(name)} written twice` : `no tensor named ${JSON.stringify(name)} in this file's layout`);
     }
-    this.pending.delete(name);
-    return t;
+    return entry;
+  }
+
+  private wrote(entry: { tensor: PlannedTensor; bytesLeft: number }, bytes: number): boolean {
+    entry.bytesLeft -= bytes;
+    if (entry.bytesLeft > 0) return false;
+    this.pending.delete(entry.tensor.name);
+    return true;
   }
 }
 
