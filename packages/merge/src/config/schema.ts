@@ -68,7 +68,7 @@ export const configSchema = z
     aliases: z.record(z.string(), z.union([z.string(), z.array(z.string())])).default({}),
   })
   .superRefine((c, ctx) => {
-    if (c.models.every((m) => m.weight === 0)) ctx.addIssue({ code: 'custom', path: ['models'], message: 'every model has weight 0; at least one weight must be positive' });
+    if (c.models.length > 0 && c.models.every((m) => m.weight === 0)) ctx.addIssue({ code: 'custom', path: ['models'], message: 'every model has weight 0; at least one weight must be positive' });
   });
 
 export type RawConfig = z.output<typeof configSchema>;
