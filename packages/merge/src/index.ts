@@ -55,3 +55,6 @@ export { MagnitudeSelector, applyKeepRule, topMagnitudeMask } from './methods/ma
 export { planMerge, DEFAULT_CHUNK_ELEMENTS, type MergePlan, type PlanOptions } from './pipeline/plan.js';
 export { runMerge, type MergeEvent, type MergeSummary, type RunOptions } from './pipeline/run.js';
 export { PACKAGE_VERSION } from './version.js';
+
+// CLI
+export { runCli, type CliIo } from './cli/run-cli.js';
