@@ -1,5 +1,6 @@
 /** average: theta = sum_i w_i theta_i / sum_i w_i (METHODS.md; w_i = 1 by default). */
 import { z } from 'zod';
+import { accumulateScaled, divideBy } from './kernels.js';
 import { defineMethod } from './method.js';
 
 export const average = defineMethod({
@@ -16,10 +17,9 @@ export const average = defineMethod({
       const w = job.weights[i];
       total += w;
       if (w === 0) continue;
-      const theta = await job.model(i);
-      for (let j = 0; j < out.length; j++) out[j] += w * theta[j];
+      accumulateScaled(out, w, await job.model(i));
     }
-    for (let j = 0; j < out.length; j++) out[j] /= total;
+    divideBy(out, total);
     return { values: out };
   },
 });

@@ -4,7 +4,7 @@
  * w_i = 1 unless the config gives weights.
  */
 import { z } from 'zod';
-import type { FloatArray } from '../safetensors/decode.js';
+import { accumulateDifference, accumulateScaled, addScaledToBase } from './kernels.js';
 import { defineMethod, type TensorJob } from './method.js';
 import { taskVector, type DareOptions } from './task-vectors.js';
 
@@ -21,16 +21,11 @@ export async function taskArithmeticMerge(job: TensorJob, lambda: number, dare?:
   for (let i = 0; i < job.modelCount; i++) {
     const w = job.weights[i];
     if (w === 0) continue;
-    if (dare === undefined) {
-      // Subtract in float64: no rounding of tau to the job's precision.
-      const theta: FloatArray = await job.model(i);
-      for (let j = 0; j < n; j++) sum[j] += w * (theta[j] - base[j]);
-    } else {
-      const tau = await taskVector(job, i, dare);
-      for (let j = 0; j < n; j++) sum[j] += w * tau[j];
-    }
+    // Without DARE, subtract in float64: no rounding of tau to the job's precision.
+    if (dare === undefined) accumulateDifference(sum, w, await job.model(i), base);
+    else accumulateScaled(sum, w, await taskVector(job, i, dare));
   }
-  for (let j = 0; j < n; j++) sum[j] = base[j] + lambda * sum[j];
+  addScaledToBase(sum, base, lambda);
   return sum;
 }
 

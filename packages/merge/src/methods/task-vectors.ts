@@ -5,6 +5,7 @@
  */
 import type { FloatArray } from '../safetensors/decode.js';
 import { applyDareDrop, dareStreamKey } from './dare-mask.js';
+import { difference } from './kernels.js';
 import type { TensorJob } from './method.js';
 
 export interface DareOptions {
@@ -18,7 +19,7 @@ export interface DareOptions {
 export async function taskVector(job: TensorJob, i: number, dare?: DareOptions): Promise<FloatArray> {
   const [model, base] = await Promise.all([job.model(i), job.base()]);
   const tau = job.precision === 'float64' ? new Float64Array(job.length) : new Float32Array(job.length);
-  for (let j = 0; j < tau.length; j++) tau[j] = model[j] - base[j];
+  difference(tau, model, base);
   if (dare !== undefined) applyDareDrop(tau, dareStreamKey(dare.seed, i, job.name), job.offset, dare.p, dare.rescale);
   return tau;
 }

@@ -19,8 +19,12 @@ import { createBackend } from './backend.js';
 import { bindMethod, isElementwise, requiresBase, statisticNeeds, workingBytes, type MethodBinding } from './bind.js';
 import type { PlannedTensor, TensorSource } from './sources.js';
 
-/** Default size of one job of an elementwise method: 4 Mi elements (16 MB in float32). */
-export const DEFAULT_CHUNK_ELEMENTS = 1 << 22;
+/**
+ * Default size of one job of an elementwise method: 256 Ki elements (1 MB in float32). Measured
+ * on task_arithmetic over 5 x 1 GB models: 2^18 against 2^22 halved peak RSS (140 vs 435 MB)
+ * and was no slower (large fresh buffers cost page faults; small ones stay in cache).
+ */
+export const DEFAULT_CHUNK_ELEMENTS = 1 << 18;
 
 export interface PlanOptions {
   /** Output folder; overrides output.path. */

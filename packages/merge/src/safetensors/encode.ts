@@ -8,11 +8,11 @@ export function encodeFloats(values: FloatArray, dtype: WritableDType): Uint8Arr
   const n = values.length;
   switch (dtype) {
     case 'F64': {
-      const out = values instanceof Float64Array ? values : Float64Array.from(values);
+      const out = values instanceof Float64Array ? values : new Float64Array(values);
       return new Uint8Array(out.buffer, out.byteOffset, n * 8);
     }
     case 'F32': {
-      const out = values instanceof Float32Array ? values : Float32Array.from(values);
+      const out = values instanceof Float32Array ? values : new Float32Array(values);
       return new Uint8Array(out.buffer, out.byteOffset, n * 4);
     }
     case 'F16': {
