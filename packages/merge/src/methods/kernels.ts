@@ -1,7 +1,6 @@
 /**
- * Elementwise loops of the baseline methods, kept out of async functions: V8 optimises a plain
- * synchronous loop far better than one inside an async function body (measured: the
- * task_arithmetic loop ran about 3x faster once moved here).
+ * Elementwise loops of the baseline methods: small synchronous functions that V8 optimises
+ * on their own, outside the async method bodies that await reads between them.
  */
 import type { FloatArray } from '../safetensors/decode.js';
 
