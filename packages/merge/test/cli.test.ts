@@ -1,5 +1,4 @@
 /** The CLI in process: exit status 2 on an internal error; progress modes. */
-import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { z } from 'zod';
@@ -9,15 +8,7 @@ import { runCli } from '../src/cli/run-cli.js';
 import { defineMethod } from '../src/methods/method.js';
 import { registerMethod } from '../src/methods/registry.js';
 import { randomModel, writeModelFile } from './fixtures.js';
-import { tempFolder } from './helpers.js';
-
-function capture(isTTY = false) {
-  const stream = new PassThrough() as unknown as NodeJS.WriteStream & { text: string };
-  stream.text = '';
-  (stream as unknown as PassThrough).on('data', (d) => (stream.text += d));
-  Object.assign(stream, { isTTY, columns: 120 });
-  return stream;
-}
+import { captureStream as capture, tempFolder } from './helpers.js';
 
 registerMethod(
   defineMethod({

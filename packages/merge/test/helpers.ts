@@ -2,6 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterEach } from 'vitest';
 
 const created: string[] = [];
@@ -29,4 +30,13 @@ export function rawFile(header: string, data: Uint8Array = new Uint8Array(0), le
   out.set(h, 8);
   out.set(data, 8 + h.length);
   return out;
+}
+
+/** A writable stream that collects what is written, for runCli's io. */
+export function captureStream(isTTY = false): NodeJS.WriteStream & { text: string } {
+  const stream = new PassThrough() as unknown as NodeJS.WriteStream & { text: string };
+  stream.text = '';
+  (stream as unknown as PassThrough).on('data', (d: Buffer) => (stream.text += d));
+  Object.assign(stream, { isTTY, columns: 120 });
+  return stream;
 }

@@ -1,22 +1,14 @@
 /** The example config of README.md runs as written, and merges what the API merges. */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { Checkpoint } from '../src/checkpoint/checkpoint.js';
 import { runCli } from '../src/cli/run-cli.js';
 import { randomModel, writeModelFile, writeShardedModel } from './fixtures.js';
-import { tempFolder } from './helpers.js';
+import { captureStream as stream, tempFolder } from './helpers.js';
 import { mergeInMemory, readAllFloats } from './merge-harness.js';
 
 const README = new URL('../README.md', import.meta.url);
-
-function stream(): NodeJS.WriteStream & { text: string } {
-  const s = new PassThrough() as unknown as NodeJS.WriteStream & { text: string };
-  s.text = '';
-  (s as unknown as PassThrough).on('data', (d) => (s.text += d));
-  return s;
-}
 
 describe('README example', () => {
   it('merges with the CLI', async () => {
