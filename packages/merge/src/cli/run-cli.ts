@@ -3,6 +3,7 @@
  * error (one "error: ..." message on stderr, the stack only with --verbose), 2 on a bug.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
@@ -108,7 +109,8 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   if (values.help) return help(io);
   if (command === 'validate' && (values['dry-run'] || values['json-log'] !== undefined)) throw new UserError('validate takes only CONFIG and --out');
   const config = await loadConfig(single(positionals, command, 'CONFIG'));
-  const plan = await planMerge(config, { out: values.out as string | undefined, force: values.force === true });
+  const out = values.out === undefined ? undefined : resolve(values.out as string);
+  const plan = await planMerge(config, { out, force: values.force === true });
   try {
     if (command === 'validate') {
       io.stdout.write(`${describePlan(plan, false)}\nvalid: nothing wrong found in the config, inputs, statistics or output\n`);
