@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Checkpoint, writeSafetensorsFile, type TensorData } from '@mats/merge';
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'packages', 'merge', 'dist', 'cli', 'main.js');
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'packages', 'merge', 'bin', 'mats.js');
+const BUILT = join(dirname(BIN), '..', 'dist', 'cli', 'main.js');
 
 function mats(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -55,7 +56,7 @@ async function writeSharded(folder: string, tensors: TensorData[]): Promise<void
 let dir: string;
 
 beforeAll(async () => {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build first (npm test does)`);
+  if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run npm run build first (npm test does)`);
   dir = await mkdtemp(join(tmpdir(), 'mats-cli-e2e-'));
   await writeSharded(join(dir, 'base'), model(0));
   for (let i = 1; i <= 3; i++) await writeSharded(join(dir, `task${i}`), model(i));
