@@ -194,6 +194,20 @@ describe('running methods', () => {
     }
   });
 
+  it('merges empty tensors and scalars with every method', async () => {
+    const model = (v: number): Fixture => ({
+      empty: { dtype: 'F32', shape: [0, 4], data: new Float32Array(0) },
+      scalar: { dtype: 'F64', shape: [], data: new Float64Array([v]) },
+    });
+    for (const [method, parameters] of [['average', {}], ['task_arithmetic', { lambda: 0.5 }], ['ties', { density: 1 }], ['ties', { density: 1, trim: 'per_tensor' }], ['dare', { p: 0 }]] as const) {
+      const { tensors } = await mergeInMemory({ method, parameters, base: model(1), models: [model(2), model(4)], outputDtype: 'same' });
+      expect(tensors.get('empty')?.length).toBe(0);
+      // taus 1 and 3: average 3; task arithmetic 1 + lambda * 4 (dare: lambda 1); ties: 1 + their mean
+      const expected = { average: 3, task_arithmetic: 1 + 0.5 * 4, dare: 1 + 4, ties: 1 + 2 }[method];
+      expect(tensors.get('scalar')?.[0]).toBeCloseTo(expected, 12);
+    }
+  });
+
   it('resolves tied weights through aliases', async () => {
     const embed = { dtype: 'F32' as const, shape: [3, 2], data: Float32Array.from([1, 2, 3, 4, 5, 6]) };
     const tied = { 'model.embed_tokens.weight': embed };
