@@ -13,6 +13,7 @@
  * (2 passes for float32, up to 4 for float64) and one for the majority sign.
  */
 import { z } from 'zod';
+import type { FloatArray } from '../safetensors/decode.js';
 import { applyKeepRule, MagnitudeSelector, topMagnitudeMask, type KeepRule } from './magnitude-select.js';
 import { defineMethod, type PrepareContext, type TensorJob } from './method.js';
 import { taskVector, type DareOptions } from './task-vectors.js';
@@ -58,13 +59,18 @@ const sign = (x: number) => (x > 0 ? 1 : x < 0 ? -1 : 0);
 /** A copy of a rule whose tie budget can be consumed without touching the original. */
 const freshRule = (rule: KeepRule, tiesLeft = rule.tiesLeft): KeepRule => ({ ...rule, tiesLeft });
 
-/** Trimmed task vectors' per-coordinate election sums and keep masks for one job. */
+/**
+ * Per-coordinate election sums, keep masks and task vectors for one job (the task vectors are
+ * kept for the disjoint mean: M arrays of the job's length, a chunk for global trim).
+ */
 async function trimAndElect(job: TensorJob, options: TiesOptions, rules: readonly KeepRule[] | undefined, dare: DareOptions | undefined) {
   const n = job.length;
   const election = new Float64Array(n);
   const masks: Uint8Array[] = [];
+  const taus: FloatArray[] = [];
   for (let i = 0; i < job.modelCount; i++) {
     const tau = await taskVector(job, i, dare);
+    taus.push(tau);
     let keep: Uint8Array;
     if (rules === undefined) keep = topMagnitudeMask(tau, Math.round(options.density * n));
     else {
@@ -75,7 +81,7 @@ async function trimAndElect(job: TensorJob, options: TiesOptions, rules: readonl
     const w = options.sign_election === 'weighted' ? job.weights[i] : 1;
     for (let j = 0; j < n; j++) if (keep[j] === 1) election[j] += w * tau[j];
   }
-  return { election, masks };
+  return { election, masks, taus };
 }
 
 /** sum_j sign(election_j): the majority's raw count. */
@@ -110,7 +116,7 @@ export async function tiesMerge(job: TensorJob, options: TiesOptions, state: Tie
   const n = job.length;
   let rules: KeepRule[] | undefined;
   if (state !== undefined) rules = state.rules.map((r, i) => freshRule(r, state.tiesLeft[i]));
-  const { election, masks } = await trimAndElect(job, options, rules, dare);
+  const { election, masks, taus } = await trimAndElect(job, options, rules, dare);
   if (state !== undefined && rules !== undefined) for (let i = 0; i < rules.length; i++) state.tiesLeft[i] = rules[i].tiesLeft;
 
   const majority = state !== undefined ? state.majority : sign(signSum(election));
@@ -122,7 +128,7 @@ export async function tiesMerge(job: TensorJob, options: TiesOptions, state: Tie
   const denominator = new Float64Array(n);
   for (let i = 0; i < job.modelCount; i++) {
     const w = job.weights[i];
-    const tau = await taskVector(job, i, dare);
+    const tau = taus[i];
     const keep = masks[i];
     for (let j = 0; j < n; j++) {
       if (keep[j] === 1 && tau[j] !== 0 && sign(tau[j]) === elected[j]) {
