@@ -1,4 +1,4 @@
-import type { StatisticKind } from './statistic-keys.js';
+import type { StatisticKind } from '../methods/method.js';
 
 /** One tensor of a statistics file: `<parameter>::<kind>` with its shape and float64 values. */
 export interface NamedStatistic {

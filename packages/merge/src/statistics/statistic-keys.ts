@@ -9,9 +9,9 @@
  * | grad_gram    | [out, out]                     | G = (1/T) sum_t g_t g_t^T over tokens        |
  * | fisher_block | [d, d]     (1-D parameter [d]) | full Fisher (1/N) sum_n g_n g_n^T           |
  */
-export const STATISTIC_KINDS = ['fisher', 'input_gram', 'grad_gram', 'fisher_block'] as const;
+import type { StatisticKind } from '../methods/method.js';
 
-export type StatisticKind = (typeof STATISTIC_KINDS)[number];
+export const STATISTIC_KINDS: readonly StatisticKind[] = ['fisher', 'input_gram', 'grad_gram', 'fisher_block'];
 
 /** Separates the parameter name from the statistic kind in a key. */
 export const STATISTIC_KEY_SEPARATOR = '::';
