@@ -50,23 +50,23 @@ export const FULL_ZOO: ZooConfig = {
   seed: 42,
   fractionUsed: 1,
   pretrain: { ...SGD, epochs: 30, learningRate: 0.05 },
-  finetune: { ...SGD, epochs: 20, learningRate: 0.02 },
+  finetune: { ...SGD, epochs: 40, learningRate: 0.02 },
   multitask: { ...SGD, epochs: 15, learningRate: 0.02 },
   statistics: { examples: 1000, fisher: 'true' },
   validationExamples: 500,
 };
 
-/** The reduced run CI executes end to end: a smaller MLP on a fifth of the digits. */
+/** The reduced run CI executes end to end: a smaller MLP on a quarter of the digits. */
 export const CI_ZOO: ZooConfig = {
   name: 'ci',
   hidden: [32],
   tasks: ALL_TASKS,
   splitSeed: 1,
   seed: 42,
-  fractionUsed: 0.2,
-  pretrain: { ...SGD, epochs: 15, learningRate: 0.05 },
-  finetune: { ...SGD, epochs: 10, learningRate: 0.02 },
-  multitask: { ...SGD, epochs: 5, learningRate: 0.02 },
+  fractionUsed: 0.25,
+  pretrain: { ...SGD, epochs: 20, learningRate: 0.05 },
+  finetune: { ...SGD, epochs: 30, learningRate: 0.02 },
+  multitask: { ...SGD, epochs: 10, learningRate: 0.02 },
   statistics: { examples: 200, fisher: 'true' },
   validationExamples: 100,
 };

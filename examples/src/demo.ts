@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+/**
+ * `npm run demo`: trains the MNIST model zoo (cached), estimates its statistics, merges it with
+ * every method through `mats merge`, and prints the table of test accuracies. Writes
+ * examples/out/results.json, examples/out/report.html and the merge configs.
+ *
+ *   node examples/dist/demo.js [--ci] [--spawn] [--methods a,b] [--cache DIR] [--out DIR] [--fresh]
+ */
+import { rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { runDemo } from './zoo/run-demo.js';
+import { CI_ZOO, FULL_ZOO, zooKey } from './zoo/zoo-config.js';
+
+const examplesDir = fileURLToPath(new URL('..', import.meta.url));
+const { values } = parseArgs({
+  options: {
+    ci: { type: 'boolean', default: false },
+    spawn: { type: 'boolean', default: false },
+    methods: { type: 'string' },
+    cache: { type: 'string', default: join(examplesDir, '.cache') },
+    out: { type: 'string', default: join(examplesDir, 'out') },
+    fresh: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (values.help) {
+  process.stdout.write(`usage: npm run demo -- [options]
+  --ci            the reduced zoo CI runs (smaller MLP, a quarter of the digits)
+  --spawn         run every merge as a child process of the built mats bin (default: runCli in this process)
+  --methods LIST  only these merge rows, comma-separated (e.g. average,ties)
+  --cache DIR     trained zoo, statistics and merges (default examples/.cache)
+  --out DIR       results.json, report.html, configs/ (default examples/out)
+  --fresh         retrain this zoo and redo its merges instead of using the cache
+`);
+  process.exit(0);
+}
+
+const config = values.ci ? CI_ZOO : FULL_ZOO;
+const cacheDir = resolve(values.cache!);
+if (values.fresh) {
+  await rm(join(cacheDir, zooKey(config)), { recursive: true, force: true });
+  await rm(join(cacheDir, 'merges'), { recursive: true, force: true });
+}
+const start = performance.now();
+const results = await runDemo({
+  config,
+  cacheDir,
+  outDir: resolve(values.out!),
+  mergeMode: values.spawn ? 'spawn' : 'in-process',
+  methods: values.methods?.split(','),
+  log: (line) => process.stdout.write(`${line}\n`),
+});
+process.stdout.write(`\nwrote ${join(resolve(values.out!), 'results.json')} and report.html in ${((performance.now() - start) / 1000).toFixed(1)} s (zoo ${results.zoo})\n`);

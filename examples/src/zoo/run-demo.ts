@@ -1,0 +1,188 @@
+import { createCpuBackend } from '@mats/backend-cpu';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LabelledImages } from '../data/labelled-images.js';
+import { methodNames } from '@mats/merge';
+import { accuracy } from '../mlp/evaluate.js';
+import { Mlp } from '../mlp/mlp.js';
+import { formatChoice, formatResultsTable } from '../report/format-table.js';
+import { renderReport } from '../report/report-html.js';
+import type { CandidateScore, ConvergenceSeries, DemoResults, ResultRow } from '../report/results.js';
+import { loadMergedCheckpoint } from './load-merged.js';
+import { MergeRunner, type MergeOutcome } from './merge-runner.js';
+import { METHOD_PLANS, type MethodPlan } from './method-plans.js';
+import { prepareZoo, zooNames } from './prepare-zoo.js';
+import { SafetensorsStore } from './safetensors-store.js';
+import { zooKey, type ZooConfig } from './zoo-config.js';
+import { buildZooData } from './zoo-data.js';
+
+export interface DemoOptions {
+  readonly config: ZooConfig;
+  /** Trained zoo, statistics and merges, reused by later runs (examples/.cache). */
+  readonly cacheDir: string;
+  /** results.json, report.html and the merge configs (examples/out). */
+  readonly outDir: string;
+  readonly mergeMode: 'in-process' | 'spawn';
+  /** Only these rows of METHOD_PLANS ('mats kfac' or mats_kfac); all by default. */
+  readonly methods?: readonly string[];
+  readonly log: (line: string) => void;
+}
+
+/**
+ * The whole workload: data, zoo (trained or cached), statistics, every merge through
+ * `mats merge` with knobs chosen on validation data, test accuracy of everything.
+ */
+export async function runDemo(options: DemoOptions): Promise<DemoResults> {
+  const start = performance.now();
+  const { config, log } = options;
+  const backend = createCpuBackend('float64');
+  const data = buildZooData(config);
+  const key = zooKey(config);
+  const store = new SafetensorsStore(join(options.cacheDir, key));
+  log(`zoo ${key}: ${data.tasks.length} tasks (${data.tasks.map((t) => t.name).join(', ')}), files in ${store.folder}`);
+  const zoo = await prepareZoo(config, data, store, backend, log);
+  const tasks = data.tasks.map((t) => t.name);
+
+  const meanOf = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const onTasks = (mlp: Mlp, sets: readonly LabelledImages[]) => sets.map((set) => accuracy(mlp, set));
+  const reference = (label: string, testAccuracy: number[]): ResultRow => ({ label, kind: 'reference', testAccuracy, meanTestAccuracy: meanOf(testAccuracy) });
+  const rows: ResultRow[] = [
+    reference('base', onTasks(zoo.base, data.test)),
+    reference('individual', zoo.tasks.map((m, i) => accuracy(m, data.test[i]))),
+    reference('multitask', onTasks(zoo.multitask, data.test)),
+  ];
+
+  const mergeStart = performance.now();
+  const runner = new MergeRunner({
+    configDir: join(options.outDir, 'configs'),
+    cacheDir: join(options.cacheDir, 'merges'),
+    base: store.pathOf(zooNames.base),
+    models: tasks.map((t) => ({ path: store.pathOf(zooNames.task(t)), stats: store.pathOf(zooNames.statistics(t)) })),
+    precision: 'float64',
+    inputsKey: key,
+    mode: options.mergeMode,
+  });
+  const chosen = new Map<string, ResultRow>();
+  const convergence: ConvergenceSeries[] = [];
+  const plans = selectPlans(options.methods, log);
+  for (const plan of plans) {
+    const row = await chooseOnValidation(plan, chosen, runner, backend, data.validation, data.test, log);
+    rows.push(row.row);
+    chosen.set(plan.label, row.row);
+    if (plan.method === 'mats') convergence.push(...convergenceOf(plan.label, row.outcomes));
+    await copyFile(row.best.configPath, join(options.outDir, 'configs', `${plan.label.replace(/\s+/g, '_')}.yaml`));
+  }
+  const mergeSeconds = (performance.now() - mergeStart) / 1000;
+
+  const results: DemoResults = {
+    zoo: key,
+    tasks,
+    taskDescriptions: data.tasks.map((t) => t.description),
+    architecture: zoo.base.sizes,
+    parameterCount: zoo.base.parameterCount,
+    dataSizes: {
+      pretrain: data.pretrain.count,
+      trainPerTask: data.train.map((d) => d.count),
+      validationPerTask: data.validation[0].count,
+      testPerTask: data.test[0].count,
+    },
+    training: zoo.training,
+    rows,
+    convergence,
+    seconds: { total: (performance.now() - start) / 1000, training: zoo.trainingSeconds, statistics: zoo.statisticsSeconds, merging: mergeSeconds },
+    mergeCommand: options.mergeMode === 'spawn' ? 'node packages/merge/dist/cli/main.js merge CONFIG (the mats bin, one process per merge)' : 'runCli([\'merge\', CONFIG, ...]) (the function the mats bin runs, in this process)',
+  };
+  await mkdir(options.outDir, { recursive: true });
+  await writeFile(join(options.outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(join(options.outDir, 'report.html'), renderReport(results));
+  log('');
+  log(formatResultsTable(tasks, rows));
+  log('');
+  for (const row of rows.filter((r) => r.kind === 'merge')) log(formatChoice(row));
+  return results;
+}
+
+/**
+ * The plans asked for, in table order. A plan whose method this build of @mats/merge does not
+ * have is left out with a line that says so (no stand-in method is ever used).
+ */
+function selectPlans(requested: readonly string[] | undefined, log: (line: string) => void): MethodPlan[] {
+  const normalise = (label: string) => label.trim().toLowerCase().replace(/[\s_-]+/g, '_');
+  const wanted = requested?.map(normalise);
+  const unknown = wanted?.filter((w) => !METHOD_PLANS.some((p) => normalise(p.label) === w)) ?? [];
+  if (unknown.length > 0) throw new RangeError(`unknown method row(s) ${unknown.join(', ')}; rows: ${METHOD_PLANS.map((p) => p.label).join(', ')}`);
+  const available = new Set(methodNames());
+  return METHOD_PLANS.filter((p) => wanted === undefined || wanted.includes(normalise(p.label))).filter((p) => {
+    if (available.has(p.method)) return true;
+    log(`  ${p.label.padEnd(16)} skipped: @mats/merge has no method "${p.method}" yet`);
+    return false;
+  });
+}
+
+interface Choice {
+  readonly row: ResultRow;
+  readonly best: MergeOutcome;
+  readonly outcomes: readonly { readonly parameters: Record<string, unknown>; readonly outcome: MergeOutcome }[];
+}
+
+/** Merges every candidate, scores it on validation data, and tests the best one. */
+async function chooseOnValidation(
+  plan: MethodPlan,
+  chosen: ReadonlyMap<string, ResultRow>,
+  runner: MergeRunner,
+  backend: ReturnType<typeof createCpuBackend>,
+  validation: readonly LabelledImages[],
+  test: readonly LabelledImages[],
+  log: (line: string) => void,
+): Promise<Choice> {
+  const candidates = plan.candidates(chosen);
+  const scores: CandidateScore[] = [];
+  const outcomes: Choice['outcomes'][number][] = [];
+  let bestIndex = -1;
+  let bestMlp: Mlp | undefined;
+  for (let k = 0; k < candidates.length; k++) {
+    const parameters = candidates[k];
+    const outcome = await runner.merge({ label: `${plan.label.replace(/\s+/g, '_')}-${k}`, method: plan.method, parameters, statistics: plan.statistics });
+    const mlp = await loadMergedCheckpoint(backend, outcome.folder);
+    const validationAccuracy = validation.reduce((s, set) => s + accuracy(mlp, set), 0) / validation.length;
+    scores.push({ parameters, validationAccuracy, mergeSeconds: outcome.seconds });
+    outcomes.push({ parameters, outcome });
+    if (bestIndex < 0 || validationAccuracy > scores[bestIndex].validationAccuracy) {
+      bestIndex = k;
+      bestMlp = mlp;
+    }
+  }
+  const testAccuracy = test.map((set) => accuracy(bestMlp!, set));
+  const meanTestAccuracy = testAccuracy.reduce((s, x) => s + x, 0) / testAccuracy.length;
+  const merged = outcomes.filter((o) => !o.outcome.cached).length;
+  log(`  ${plan.label.padEnd(16)} ${candidates.length} candidate(s) (${merged} merged now, ${candidates.length - merged} cached), best on validation ${(100 * scores[bestIndex].validationAccuracy).toFixed(1)}%: ${JSON.stringify(candidates[bestIndex])}`);
+  return {
+    row: {
+      label: plan.label,
+      kind: 'merge',
+      method: plan.method,
+      parameters: candidates[bestIndex],
+      validationAccuracy: scores[bestIndex].validationAccuracy,
+      testAccuracy,
+      meanTestAccuracy,
+      candidates: scores,
+    },
+    best: outcomes[bestIndex].outcome,
+    outcomes,
+  };
+}
+
+/** Per weight matrix: relative residual after each candidate's iteration count. */
+function convergenceOf(label: string, outcomes: Choice['outcomes']): ConvergenceSeries[] {
+  const byParameter = new Map<string, { iterations: number; relativeResidual: number }[]>();
+  for (const { outcome } of outcomes) {
+    for (const line of outcome.log) {
+      if (typeof line.name !== 'string' || typeof line.iterations !== 'number' || typeof line.residualNorm !== 'number' || typeof line.initialResidualNorm !== 'number') continue;
+      if (line.initialResidualNorm === 0) continue;
+      const points = byParameter.get(line.name) ?? [];
+      points.push({ iterations: line.iterations, relativeResidual: line.residualNorm / line.initialResidualNorm });
+      byParameter.set(line.name, points);
+    }
+  }
+  return [...byParameter].map(([parameter, points]) => ({ label, parameter, points: points.sort((a, b) => a.iterations - b.iterations) }));
+}
