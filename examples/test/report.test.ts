@@ -56,6 +56,7 @@ describe('report', () => {
     convergence: [{ label: 'mats kfac', parameter: 'layers.0.weight', points: [{ iterations: 10, relativeResidual: 0.1 }, { iterations: 30, relativeResidual: 0.001 }] }],
     seconds: { total: 3, training: 1, statistics: 0.5, merging: 1 },
     mergeCommand: 'mats merge CONFIG',
+    merges: { run: 3, reused: 0 },
   };
 
   it('is one self-contained HTML file: the table, charts as inline SVG, escaped text, no script', () => {

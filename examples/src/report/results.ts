@@ -58,6 +58,8 @@ export interface DemoResults {
   readonly rows: readonly ResultRow[];
   readonly convergence: readonly ConvergenceSeries[];
   readonly seconds: { readonly total: number; readonly training: number; readonly statistics: number; readonly merging: number };
-  /** How merges ran: the built CLI spawned per merge. */
+  /** How merges ran: the CLI's entry function in this process, or the built bin spawned. */
   readonly mergeCommand: string;
+  /** Merges run by this run, and merges reused from the cache (same config, inputs and code). */
+  readonly merges: { readonly run: number; readonly reused: number };
 }

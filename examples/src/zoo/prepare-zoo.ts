@@ -1,5 +1,5 @@
 import type { CpuBackend } from '@mats/backend-cpu';
-import { SeededRandom } from '@mats/merge';
+import { SeededRandom, writeStatisticsFile } from '@mats/merge';
 import type { LabelledImages } from '../data/labelled-images.js';
 import { DIGIT_CLASSES, IMAGE_PIXELS } from '../data/mnist-digits.js';
 import { Mlp } from '../mlp/mlp.js';
@@ -77,8 +77,8 @@ export async function prepareZoo(config: ZooConfig, data: ZooData, store: Checkp
       fisher: config.statistics.fisher,
       random: root.derive(`statistics-${data.tasks[i].name}`),
     });
-    const tensors = new Map(statistics.statistics().map((s) => [s.key, { shape: s.shape, data: Float32Array.from(s.data) }]));
-    await store.save(name, { tensors, metadata: { ...statistics.metadata(), fisher: config.statistics.fisher, zoo: zooKey(config) } });
+    // The user-facing writer: what a model from any framework would be written with.
+    await writeStatisticsFile(store.pathOf(name), statistics, { dtype: 'F32', metadata: { fisher: config.statistics.fisher, zoo: zooKey(config) } });
     statistics.dispose();
     estimated++;
   }

@@ -63,11 +63,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResults> {
     mode: options.mergeMode,
   });
   const chosen = new Map<string, ResultRow>();
+  const merges = { run: 0, reused: 0 };
   const convergence: ConvergenceSeries[] = [];
   const plans = selectPlans(options.methods, log);
   for (const plan of plans) {
     const row = await chooseOnValidation(plan, chosen, runner, backend, data.validation, data.test, log);
     rows.push(row.row);
+    for (const { outcome } of row.outcomes) merges[outcome.cached ? 'reused' : 'run']++;
     chosen.set(plan.label, row.row);
     if (plan.method === 'mats') convergence.push(...convergenceOf(plan.label, row.outcomes));
     await copyFile(row.best.configPath, join(options.outDir, 'configs', `${plan.label.replace(/\s+/g, '_')}.yaml`));
@@ -90,6 +92,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResults> {
     rows,
     convergence,
     seconds: { total: (performance.now() - start) / 1000, training: zoo.trainingSeconds, statistics: zoo.statisticsSeconds, merging: mergeSeconds },
+    merges,
     mergeCommand: options.mergeMode === 'spawn' ? 'node packages/merge/dist/cli/main.js merge CONFIG (the mats bin, one process per merge)' : 'runCli([\'merge\', CONFIG, ...]) (the function the mats bin runs, in this process)',
   };
   await mkdir(options.outDir, { recursive: true });

@@ -15,3 +15,5 @@ export type { ParameterGradientStatisticsOptions } from './parameter-gradient-st
 export { ModelStatistics } from './model-statistics.js';
 export { softmaxRows, logLikelihoodGradients, sampleLabels } from './classifier-gradients.js';
 export { SeededRandom } from './seeded-random.js';
+export { writeStatisticsFile } from './write-statistics-file.js';
+export type { StatisticsFileOptions } from './write-statistics-file.js';

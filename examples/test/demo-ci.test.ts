@@ -1,0 +1,107 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCpuBackend } from '@mats/backend-cpu';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DemoResults } from '../src/report/results.js';
+import { loadMergedCheckpoint } from '../src/zoo/load-merged.js';
+import { matsBinPath, MergeRunner } from '../src/zoo/merge-runner.js';
+import { zooNames } from '../src/zoo/prepare-zoo.js';
+import { runDemo } from '../src/zoo/run-demo.js';
+import { SafetensorsStore } from '../src/zoo/safetensors-store.js';
+import { CI_ZOO, zooKey } from '../src/zoo/zoo-config.js';
+
+/**
+ * The reduced demo end to end (a 784-32-10 MLP on a quarter of the digits): train, estimate
+ * statistics, merge with every method on main through `mats merge`, choose knobs on
+ * validation data, test. A sanity check of the whole path, not of a tuned ranking.
+ */
+describe('demo (reduced zoo, end to end)', () => {
+  let work: string;
+  let results: DemoResults;
+  const options = () => ({ config: CI_ZOO, cacheDir: join(work, 'cache'), outDir: join(work, 'out'), mergeMode: 'in-process' as const, log: () => undefined });
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'mats-demo-'));
+    results = await runDemo(options());
+  });
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  const chance = 0.1;
+
+  it('trains individual models that beat the base on their own tasks', () => {
+    const row = (label: string) => results.rows.find((r) => r.label === label)!;
+    expect(row('individual').meanTestAccuracy).toBeGreaterThan(row('base').meanTestAccuracy + 0.1);
+    expect(row('multitask').meanTestAccuracy).toBeGreaterThan(row('base').meanTestAccuracy);
+  });
+
+  it('merges with every method and every merged model beats chance', () => {
+    const merges = results.rows.filter((r) => r.kind === 'merge');
+    expect(merges.map((r) => r.label)).toEqual(expect.arrayContaining(['average', 'task_arithmetic', 'ties']));
+    for (const row of merges) {
+      expect(row.testAccuracy).toHaveLength(CI_ZOO.tasks.length);
+      expect(row.meanTestAccuracy, row.label).toBeGreaterThan(2 * chance);
+      // Knobs were chosen on validation data: the chosen candidate is the best validation score.
+      const best = Math.max(...row.candidates!.map((c) => c.validationAccuracy));
+      expect(row.validationAccuracy).toBe(best);
+    }
+  });
+
+  it('writes results.json, report.html and a readable config per method', async () => {
+    const written = JSON.parse(await readFile(join(work, 'out', 'results.json'), 'utf8')) as DemoResults;
+    expect(written.rows.map((r) => r.meanTestAccuracy)).toEqual(results.rows.map((r) => r.meanTestAccuracy));
+    expect(await readFile(join(work, 'out', 'report.html'), 'utf8')).toContain('<svg');
+    const ties = await readFile(join(work, 'out', 'configs', 'ties.yaml'), 'utf8');
+    expect(ties).toMatch(/^method: ties$/m);
+    expect(ties).toMatch(/density: /);
+  });
+
+  it('a second run reuses the cache: nothing is trained or merged again, and the numbers are the same', async () => {
+    const again = await runDemo(options());
+    expect(again.training.every((t) => !t.trainedNow)).toBe(true);
+    expect(again.merges.run).toBe(0);
+    expect(again.merges.reused).toBe(results.merges.run);
+    expect(again.rows.map((r) => r.testAccuracy)).toEqual(results.rows.map((r) => r.testAccuracy));
+  });
+
+  describe('merges that must agree', () => {
+    const runner = (mode: 'in-process' | 'spawn', tag: string) => {
+      const store = new SafetensorsStore(join(work, 'cache', zooKey(CI_ZOO)));
+      return new MergeRunner({
+        // One config folder: the config text (with its relative paths) goes into the output's metadata.
+        configDir: join(work, 'agree'),
+        cacheDir: join(work, 'agree', `merges-${tag}`),
+        base: store.pathOf(zooNames.base),
+        models: CI_ZOO.tasks.map((t) => ({ path: store.pathOf(zooNames.task(t)), stats: store.pathOf(zooNames.statistics(t)) })),
+        precision: 'float64',
+        inputsKey: zooKey(CI_ZOO),
+        mode,
+      });
+    };
+    const backend = createCpuBackend('float64');
+    const parameters = async (folder: string) => (await loadMergedCheckpoint(backend, folder)).toNamedArrays();
+
+    it('average equals task_arithmetic with lambda = 1/M (float32 outputs)', async () => {
+      const r = runner('in-process', 'ta');
+      const average = await parameters((await r.merge({ label: 'average', method: 'average', parameters: {}, statistics: false })).folder);
+      const ta = await parameters((await r.merge({ label: 'ta', method: 'task_arithmetic', parameters: { lambda: 1 / CI_ZOO.tasks.length }, statistics: false })).folder);
+      for (const [name, value] of average) {
+        const other = ta.get(name)!.data;
+        value.data.forEach((v, i) => expect(Math.abs(v - other[i]), name).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(v))));
+      }
+    });
+
+    it('the spawned mats bin writes the same checkpoint as the in-process call', async () => {
+      expect(existsSync(matsBinPath()), `${matsBinPath()} is missing: run npm run build first`).toBe(true);
+      const request = { label: 'ties', method: 'ties', parameters: { density: 0.2, lambda: 1 }, statistics: false };
+      const inProcess = await runner('in-process', 'a').merge(request);
+      const spawned = await runner('spawn', 'b').merge(request);
+      expect(spawned.cached).toBe(false);
+      const [x, y] = await Promise.all([inProcess, spawned].map((o) => readFile(join(o.folder, 'model.safetensors'))));
+      expect(Buffer.compare(x, y)).toBe(0);
+    });
+  });
+});
