@@ -46,6 +46,7 @@ describe('splits', () => {
       });
     claim(splits.pretrain, 'pretrain');
     splits.taskTrain.forEach((t, k) => claim(t, `task ${k}`));
+    claim(splits.statistics, 'statistics');
     claim(splits.validation, 'validation');
     claim(splits.test, 'test');
     expect(owner.size).toBe(digits.count);
@@ -55,7 +56,7 @@ describe('splits', () => {
     const classShare = (indices: Int32Array, digit: number) => Array.from(indices).filter((i) => digits.labels[i] === digit).length / indices.length;
     for (let d = 0; d < 10; d++) {
       const overall = digits.byClass[d].length / digits.count;
-      for (const split of [splits.pretrain, splits.validation, splits.test, ...splits.taskTrain]) {
+      for (const split of [splits.pretrain, splits.statistics, splits.validation, splits.test, ...splits.taskTrain]) {
         expect(Math.abs(classShare(split, d) - overall)).toBeLessThan(0.02);
       }
     }
@@ -70,7 +71,7 @@ describe('splits', () => {
     expect(small.test.length).toBeGreaterThan(150);
     expect(small.test.length).toBeLessThan(250);
     expect(small.taskTrain).toHaveLength(3);
-    expect(() => buildSplits(digits, { tasks: 2, seed: 1, fractions: { pretrain: 0.6, taskTrain: 0.5, validation: 0, test: 0 } })).toThrow(/add up to at most 1/);
+    expect(() => buildSplits(digits, { tasks: 2, seed: 1, fractions: { pretrain: 0.6, taskTrain: 0.5, statistics: 0, validation: 0, test: 0 } })).toThrow(/add up to at most 1/);
   });
 });
 

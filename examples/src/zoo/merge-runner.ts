@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -64,8 +64,9 @@ export function matsBinPath(): string {
 
 /**
  * Runs merges the way a user does: writes a YAML config and calls `mats merge CONFIG
- * --json-log FILE --quiet --force`. Results are cached by a hash of the config, the inputs and
- * the merge code, so a second demo run reuses them.
+ * --json-log FILE --quiet --force`. Results are cached by a hash of the config, the input files
+ * (size and modification time) and the merge code, so a second demo run reuses them and any
+ * change to one of them merges again.
  */
 export class MergeRunner {
   private codeHash: string | undefined;
@@ -87,7 +88,11 @@ export class MergeRunner {
     const yaml = `# ${request.label}: written by the MaTS-TS demo (npm run demo); rerun with\n#   npx mats merge ${relative(process.cwd(), configPath)} --out DIR\n${stringify(config)}`;
     await writeFile(configPath, yaml);
 
-    const key = createHash('sha256').update(JSON.stringify({ config, inputs: this.options.inputsKey, code: await this.mergeCodeHash() })).digest('hex').slice(0, 16);
+    const inputs = [this.options.base, ...this.options.models.flatMap((m) => (request.statistics ? [m.path, m.stats] : [m.path]))];
+    const key = createHash('sha256')
+      .update(JSON.stringify({ config, inputs: this.options.inputsKey, files: await fileStamps(inputs), code: await this.mergeCodeHash() }))
+      .digest('hex')
+      .slice(0, 16);
     const folder = join(cacheDir, key);
     const logPath = `${folder}.jsonl`;
     if (existsSync(join(folder, 'model.safetensors')) && existsSync(logPath)) {
@@ -121,6 +126,16 @@ export class MergeRunner {
   }
 }
 
+/** Size and modification time of each input: a rewritten checkpoint or statistics file is a new input. */
+async function fileStamps(paths: readonly string[]): Promise<string[]> {
+  return Promise.all(
+    paths.map(async (path) => {
+      const s = await stat(path);
+      return `${s.size}:${s.mtimeMs}`;
+    }),
+  );
+}
+
 function parseLog(text: string): MergeLogLine[] {
   return text
     .split('\n')
@@ -129,7 +144,6 @@ function parseLog(text: string): MergeLogLine[] {
 }
 
 async function listFiles(root: string): Promise<string[]> {
-  const { readdir } = await import('node:fs/promises');
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
   return entries
     .filter((e) => e.isFile() && /\.(js|ts)$/.test(e.name))

@@ -12,16 +12,30 @@ export interface MethodPlan {
   readonly method: string;
   /** Whether the method reads statistics files. */
   readonly statistics: boolean;
+  /** Rows whose chosen knobs the candidates use: they run first, even when not asked for. */
+  readonly requires?: readonly string[];
   candidates(chosen: ReadonlyMap<string, ResultRow>): Record<string, unknown>[];
 }
 
 const lambdas = (values: number[]) => values.map((lambda) => ({ lambda }));
 
-function chosenLambda(chosen: ReadonlyMap<string, ResultRow>): number {
-  const lambda = chosen.get('task_arithmetic')?.parameters?.lambda;
-  if (typeof lambda !== 'number') throw new Error('mats starts from task arithmetic: plan task_arithmetic before mats');
-  return lambda;
+function chosenKnob(chosen: ReadonlyMap<string, ResultRow>, row: string, knob: string): number {
+  const value = chosen.get(row)?.parameters?.[knob];
+  if (typeof value !== 'number') throw new Error(`the plan needs ${row}'s chosen ${knob}: run ${row} first`);
+  return value;
 }
+
+/**
+ * MaTS as the paper runs it (reference: true: plain CG, a fixed number of iterations, scipy's
+ * legacy stopping rule) from task arithmetic with the lambda chosen for it; the iteration count
+ * is the knob (early stopping regularises). The iteration counts double as the points of the
+ * report's convergence chart.
+ */
+function matsCandidates(subspace: 'gram' | 'kfac', extra: Record<string, unknown>, chosen: ReadonlyMap<string, ResultRow>): Record<string, unknown>[] {
+  return MATS_ITERATIONS.map((iterations) => ({ subspace, reference: true, iterations, init: 'task_arithmetic', init_lambda: chosenKnob(chosen, 'task_arithmetic', 'lambda'), ...extra }));
+}
+
+export const MATS_ITERATIONS = [5, 10, 20, 50];
 
 export const METHOD_PLANS: readonly MethodPlan[] = [
   { label: 'average', method: 'average', statistics: false, candidates: () => [{}] },
@@ -39,12 +53,15 @@ export const METHOD_PLANS: readonly MethodPlan[] = [
     label: 'mats gram',
     method: 'mats',
     statistics: true,
-    candidates: (chosen) => [10, 30, 100].map((iterations) => ({ subspace: 'gram', iterations, init: 'task_arithmetic', init_lambda: chosenLambda(chosen) })),
+    requires: ['task_arithmetic', 'regmean'],
+    // RegMean's objective (with RegMean's chosen shrink) solved by CG instead of in closed form.
+    candidates: (chosen) => matsCandidates('gram', { shrink: chosenKnob(chosen, 'regmean', 'shrink') }, chosen),
   },
   {
     label: 'mats kfac',
     method: 'mats',
     statistics: true,
-    candidates: (chosen) => [10, 30, 100].map((iterations) => ({ subspace: 'kfac', iterations, init: 'task_arithmetic', init_lambda: chosenLambda(chosen) })),
+    requires: ['task_arithmetic'],
+    candidates: (chosen) => matsCandidates('kfac', {}, chosen),
   },
 ];

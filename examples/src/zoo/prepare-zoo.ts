@@ -33,7 +33,7 @@ export const zooNames = {
 /**
  * Trains (or loads from the store) the base model on plain digits, one model per task
  * fine-tuned from the base, and the multitask model fine-tuned from the base on every task's
- * training set; then estimates each task model's statistics. Every model is used as read back
+ * training set; then estimates each task model's statistics on held-out digits of its task. Every model is used as read back
  * from its file (float32), so a cached run and a fresh run compute with the same numbers.
  */
 export async function prepareZoo(config: ZooConfig, data: ZooData, store: CheckpointStore, backend: CpuBackend, log: (line: string) => void): Promise<Zoo> {
@@ -72,7 +72,7 @@ export async function prepareZoo(config: ZooConfig, data: ZooData, store: Checkp
   for (let i = 0; i < data.tasks.length; i++) {
     const name = zooNames.statistics(data.tasks[i].name);
     if ((await store.load(name)) !== undefined) continue;
-    const statistics = estimateStatistics(tasks[i], data.train[i], {
+    const statistics = estimateStatistics(tasks[i], data.statistics[i], {
       examples: config.statistics.examples,
       fisher: config.statistics.fisher,
       random: root.derive(`statistics-${data.tasks[i].name}`),

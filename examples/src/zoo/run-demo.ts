@@ -115,11 +115,16 @@ function selectPlans(requested: readonly string[] | undefined, log: (line: strin
   const unknown = wanted?.filter((w) => !METHOD_PLANS.some((p) => normalise(p.label) === w)) ?? [];
   if (unknown.length > 0) throw new RangeError(`unknown method row(s) ${unknown.join(', ')}; rows: ${METHOD_PLANS.map((p) => p.label).join(', ')}`);
   const available = new Set(methodNames());
-  return METHOD_PLANS.filter((p) => wanted === undefined || wanted.includes(normalise(p.label))).filter((p) => {
-    if (available.has(p.method)) return true;
-    log(`  ${p.label.padEnd(16)} skipped: @mats/merge has no method "${p.method}" yet`);
-    return false;
-  });
+  const asked = new Set(METHOD_PLANS.filter((p) => wanted === undefined || wanted.includes(normalise(p.label))).map((p) => p.label));
+  for (const plan of METHOD_PLANS) if (asked.has(plan.label)) for (const row of plan.requires ?? []) asked.add(row);
+  const runnable: MethodPlan[] = [];
+  for (const plan of METHOD_PLANS.filter((p) => asked.has(p.label))) {
+    const missing = (plan.requires ?? []).filter((row) => !runnable.some((r) => r.label === row));
+    if (!available.has(plan.method)) log(`  ${plan.label.padEnd(16)} skipped: @mats/merge has no method "${plan.method}" yet`);
+    else if (missing.length > 0) log(`  ${plan.label.padEnd(16)} skipped: it starts from ${missing.join(', ')}, which did not run`);
+    else runnable.push(plan);
+  }
+  return runnable;
 }
 
 interface Choice {

@@ -28,7 +28,7 @@ export interface ZooConfig {
   readonly finetune: TrainingSchedule;
   readonly multitask: TrainingSchedule;
   readonly statistics: {
-    /** At most this many of a task's training examples (the reference code uses up to 1000). */
+    /** At most this many held-out examples per task (the reference code uses up to 1000). */
     readonly examples: number;
     /** 'true': labels sampled from the model (seeded); 'empirical': the gold labels. */
     readonly fisher: 'true' | 'empirical';
@@ -75,7 +75,7 @@ export const CI_ZOO: ZooConfig = {
  * Bumped whenever training or statistics code changes what a config produces, so that a cache
  * written by older code is not reused.
  */
-export const ZOO_FORMAT_VERSION = 1;
+export const ZOO_FORMAT_VERSION = 2;
 
 /** A short stable hash of the config: names the cache folder. */
 export function zooKey(config: ZooConfig): string {

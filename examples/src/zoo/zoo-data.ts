@@ -10,8 +10,9 @@ export interface ZooData {
   readonly tasks: readonly TaskDefinition[];
   /** Plain digits for the base model. */
   readonly pretrain: LabelledImages;
-  /** Per task, in task order: its training, validation and test sets (the task's transformation applied). */
+  /** Per task, in task order: its training, statistics, validation and test sets (the task's transformation applied). */
   readonly train: readonly LabelledImages[];
+  readonly statistics: readonly LabelledImages[];
   readonly validation: readonly LabelledImages[];
   readonly test: readonly LabelledImages[];
 }
@@ -24,6 +25,7 @@ export function buildZooData(config: ZooConfig): ZooData {
     tasks,
     pretrain: transformImages(digits, splits.pretrain, identity),
     train: tasks.map((t, i) => transformImages(digits, splits.taskTrain[i], t.transform)),
+    statistics: tasks.map((t) => firstExamples(transformImages(digits, splits.statistics, t.transform), config.statistics.examples)),
     validation: tasks.map((t) => firstExamples(transformImages(digits, splits.validation, t.transform), config.validationExamples)),
     test: tasks.map((t) => transformImages(digits, splits.test, t.transform)),
   };
