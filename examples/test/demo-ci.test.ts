@@ -2,8 +2,11 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { createCpuBackend } from '@mats/backend-cpu';
+import { runCli } from '@mats/merge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accuracy } from '../src/mlp/evaluate.js';
 import type { DemoResults } from '../src/report/results.js';
 import { loadMergedCheckpoint } from '../src/zoo/load-merged.js';
 import { matsBinPath, MergeRunner } from '../src/zoo/merge-runner.js';
@@ -11,6 +14,7 @@ import { zooNames } from '../src/zoo/prepare-zoo.js';
 import { runDemo } from '../src/zoo/run-demo.js';
 import { SafetensorsStore } from '../src/zoo/safetensors-store.js';
 import { CI_ZOO, zooKey } from '../src/zoo/zoo-config.js';
+import { buildZooData } from '../src/zoo/zoo-data.js';
 
 /**
  * The reduced demo end to end (a 784-32-10 MLP on a quarter of the digits): train, estimate
@@ -54,9 +58,16 @@ describe('demo (reduced zoo, end to end)', () => {
     const written = JSON.parse(await readFile(join(work, 'out', 'results.json'), 'utf8')) as DemoResults;
     expect(written.rows.map((r) => r.meanTestAccuracy)).toEqual(results.rows.map((r) => r.meanTestAccuracy));
     expect(await readFile(join(work, 'out', 'report.html'), 'utf8')).toContain('<svg');
-    const ties = await readFile(join(work, 'out', 'configs', 'ties.yaml'), 'utf8');
+    const tiesConfig = join(work, 'out', 'configs', 'ties.yaml');
+    const ties = await readFile(tiesConfig, 'utf8');
     expect(ties).toMatch(/^method: ties$/m);
     expect(ties).toMatch(/density: /);
+    // The kept config reruns by hand, as its header says, and gives the chosen merge's test accuracy.
+    const quiet = new Writable({ write: (_chunk, _encoding, done) => done() }) as unknown as NodeJS.WriteStream;
+    expect(await runCli(['merge', tiesConfig, '--out', join(work, 'by-hand'), '--quiet'], { stdout: quiet, stderr: quiet })).toBe(0);
+    const byHand = await loadMergedCheckpoint(createCpuBackend('float64'), join(work, 'by-hand'));
+    const data = buildZooData(CI_ZOO);
+    expect(data.test.map((set) => accuracy(byHand, set))).toEqual(results.rows.find((r) => r.label === 'ties')!.testAccuracy);
   });
 
   it('a second run reuses the cache: nothing is trained or merged again, and the numbers are the same', async () => {

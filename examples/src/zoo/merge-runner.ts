@@ -74,19 +74,8 @@ export class MergeRunner {
   constructor(private readonly options: MergeRunnerOptions) {}
 
   async merge(request: MergeRequest): Promise<MergeOutcome> {
-    const { configDir, cacheDir } = this.options;
-    await mkdir(configDir, { recursive: true });
-    const configPath = join(configDir, `${request.label}.yaml`);
-    const config = {
-      method: request.method,
-      base: relative(configDir, this.options.base),
-      models: this.options.models.map((m) => (request.statistics ? { path: relative(configDir, m.path), stats: relative(configDir, m.stats) } : { path: relative(configDir, m.path) })),
-      parameters: request.parameters,
-      precision: this.options.precision,
-      output: { dtype: 'float32' },
-    };
-    const yaml = `# ${request.label}: written by the MaTS-TS demo (npm run demo); rerun with\n#   npx mats merge ${relative(process.cwd(), configPath)} --out DIR\n${stringify(config)}`;
-    await writeFile(configPath, yaml);
+    const { cacheDir } = this.options;
+    const { path: configPath, config } = await this.writeConfig(request, this.options.configDir);
 
     const inputs = [this.options.base, ...this.options.models.flatMap((m) => (request.statistics ? [m.path, m.stats] : [m.path]))];
     const key = createHash('sha256')
@@ -110,6 +99,26 @@ export class MergeRunner {
     }
     await rename(partialLog, logPath);
     return { folder, configPath, seconds, log: parseLog(await readFile(logPath, 'utf8')), cached: false };
+  }
+
+  /**
+   * Writes the request's config as `<dir>/<label>.yaml`, paths relative to it (the demo keeps
+   * the chosen config of every row this way, ready to rerun by hand).
+   */
+  async writeConfig(request: MergeRequest, dir: string): Promise<{ path: string; config: Record<string, unknown> }> {
+    await mkdir(dir, { recursive: true });
+    const path = join(dir, `${request.label}.yaml`);
+    const config = {
+      method: request.method,
+      base: relative(dir, this.options.base),
+      models: this.options.models.map((m) => (request.statistics ? { path: relative(dir, m.path), stats: relative(dir, m.stats) } : { path: relative(dir, m.path) })),
+      parameters: request.parameters,
+      precision: this.options.precision,
+      output: { dtype: 'float32' },
+    };
+    const header = `# ${request.label}: written by the MaTS-TS demo (npm run demo); rerun with\n#   npx mats merge ${relative(process.cwd(), path)} --out DIR\n`;
+    await writeFile(path, header + stringify(config));
+    return { path, config };
   }
 
   /** A hash of the merge package's code as it will run (dist, or src under vitest). */

@@ -37,6 +37,8 @@ function matsCandidates(subspace: 'gram' | 'kfac', extra: Record<string, unknown
 
 export const MATS_ITERATIONS = [5, 10, 20, 50];
 
+const REGMEAN_DAMPING = 1e-6;
+
 export const METHOD_PLANS: readonly MethodPlan[] = [
   { label: 'average', method: 'average', statistics: false, candidates: () => [{}] },
   // METHODS.md: the paper sweeps lambda over 0..1 in steps of 0.1 (0 would be the base model).
@@ -48,14 +50,21 @@ export const METHOD_PLANS: readonly MethodPlan[] = [
     candidates: () => [0.1, 0.2, 0.3].flatMap((density) => [0.4, 0.6, 0.8, 1.0, 1.2, 1.5].map((lambda) => ({ density, lambda }))),
   },
   { label: 'fisher', method: 'fisher', statistics: true, candidates: () => [{}] },
-  { label: 'regmean', method: 'regmean', statistics: true, candidates: () => [0.5, 0.7, 0.9, 1.0].map((shrink) => ({ shrink })) },
+  {
+    label: 'regmean',
+    method: 'regmean',
+    statistics: true,
+    // The pixels' Grams are nearly collinear: at shrink 1 their sum is numerically singular, and
+    // a little damping (delta * mean(diag) * I, METHODS.md) keeps the closed form well posed.
+    candidates: () => [0.5, 0.7, 0.9, 1.0].map((shrink) => ({ shrink, damping: REGMEAN_DAMPING })),
+  },
   {
     label: 'mats gram',
     method: 'mats',
     statistics: true,
     requires: ['task_arithmetic', 'regmean'],
-    // RegMean's objective (with RegMean's chosen shrink) solved by CG instead of in closed form.
-    candidates: (chosen) => matsCandidates('gram', { shrink: chosenKnob(chosen, 'regmean', 'shrink') }, chosen),
+    // RegMean's objective (with RegMean's chosen shrink and damping) solved by CG instead of in closed form.
+    candidates: (chosen) => matsCandidates('gram', { shrink: chosenKnob(chosen, 'regmean', 'shrink'), damping: REGMEAN_DAMPING }, chosen),
   },
   {
     label: 'mats kfac',

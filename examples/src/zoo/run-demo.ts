@@ -1,5 +1,5 @@
 import { createCpuBackend } from '@mats/backend-cpu';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LabelledImages } from '../data/labelled-images.js';
 import { methodNames } from '@mats/merge';
@@ -53,8 +53,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResults> {
   ];
 
   const mergeStart = performance.now();
+  // Candidate configs of this run only; the chosen one per method is copied to configs/<row>.yaml.
+  await rm(join(options.outDir, 'configs'), { recursive: true, force: true });
   const runner = new MergeRunner({
-    configDir: join(options.outDir, 'configs'),
+    configDir: join(options.outDir, 'configs', 'candidates'),
     cacheDir: join(options.cacheDir, 'merges'),
     base: store.pathOf(zooNames.base),
     models: tasks.map((t) => ({ path: store.pathOf(zooNames.task(t)), stats: store.pathOf(zooNames.statistics(t)) })),
@@ -72,7 +74,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResults> {
     for (const { outcome } of row.outcomes) merges[outcome.cached ? 'reused' : 'run']++;
     chosen.set(plan.label, row.row);
     if (plan.method === 'mats') convergence.push(...convergenceOf(plan.label, row.outcomes));
-    await copyFile(row.best.configPath, join(options.outDir, 'configs', `${plan.label.replace(/\s+/g, '_')}.yaml`));
+    await runner.writeConfig({ label: fileLabel(plan.label), method: plan.method, parameters: row.row.parameters ?? {}, statistics: plan.statistics }, join(options.outDir, 'configs'));
   }
   const mergeSeconds = (performance.now() - mergeStart) / 1000;
 
@@ -127,9 +129,13 @@ function selectPlans(requested: readonly string[] | undefined, log: (line: strin
   return runnable;
 }
 
+/** 'mats kfac' -> 'mats_kfac': file names of configs. */
+function fileLabel(label: string): string {
+  return label.replace(/\s+/g, '_');
+}
+
 interface Choice {
   readonly row: ResultRow;
-  readonly best: MergeOutcome;
   readonly outcomes: readonly { readonly parameters: Record<string, unknown>; readonly outcome: MergeOutcome }[];
 }
 
@@ -150,7 +156,7 @@ async function chooseOnValidation(
   let bestMlp: Mlp | undefined;
   for (let k = 0; k < candidates.length; k++) {
     const parameters = candidates[k];
-    const outcome = await runner.merge({ label: `${plan.label.replace(/\s+/g, '_')}-${k}`, method: plan.method, parameters, statistics: plan.statistics });
+    const outcome = await runner.merge({ label: `${fileLabel(plan.label)}-${k}`, method: plan.method, parameters, statistics: plan.statistics });
     const mlp = await loadMergedCheckpoint(backend, outcome.folder);
     const validationAccuracy = validation.reduce((s, set) => s + accuracy(mlp, set), 0) / validation.length;
     scores.push({ parameters, validationAccuracy, mergeSeconds: outcome.seconds });
@@ -175,7 +181,6 @@ async function chooseOnValidation(
       meanTestAccuracy,
       candidates: scores,
     },
-    best: outcomes[bestIndex].outcome,
     outcomes,
   };
 }
