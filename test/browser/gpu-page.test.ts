@@ -2,10 +2,11 @@ import { randomArray, referenceMatmul, unitRoundoff } from '@mats/core/testing';
 import { rmSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildPage } from './build-page.js';
-import { describeWithChromium, launchChromium, type LaunchedBrowser } from './chromium.js';
+import { launchChromium, type LaunchedBrowser } from '../../bench/src/browser/chromium.js';
+import { buildPage } from '../../bench/src/browser/page-build.js';
+import { serveDirectory, type StaticServer } from '../../bench/src/browser/static-server.js';
+import { describeWithChromium } from './chromium-gate.js';
 import type { BrowserApi, GemmProblem, GemmResult } from './page/protocol.js';
-import { serveDirectory, type StaticServer } from './serve.js';
 
 const u = unitRoundoff('float32');
 

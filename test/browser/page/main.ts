@@ -4,7 +4,8 @@
  * problem at load to show a result to a person who opens the page.
  */
 import { createGpuBackend, type GpuBackend } from '@mats/backend-gpu';
-import type { BrowserApi, GemmProblem, GemmResult } from './protocol.js';
+import { measureGemm } from '../../../bench/src/gemm-throughput.js';
+import type { BrowserApi, GemmProblem, GemmResult, GemmThroughputResult } from './protocol.js';
 
 let backend: GpuBackend | null = null;
 
@@ -33,7 +34,12 @@ function gemm(problem: GemmProblem): GemmResult {
   return result;
 }
 
-const api: BrowserApi = { gemm };
+function gemmThroughput(n: number): GemmThroughputResult {
+  const b = gpuBackend();
+  return { mode: b.mode, device: b.describe(), ...measureGemm(b, n) };
+}
+
+const api: BrowserApi = { gemm, gemmThroughput };
 (window as unknown as { mats: BrowserApi }).mats = api;
 
 function demo(): void {

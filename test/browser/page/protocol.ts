@@ -20,6 +20,16 @@ export interface GemmResult {
   norm: number;
 }
 
+export interface GemmThroughputResult {
+  mode: string;
+  device: string;
+  n: number;
+  gflops: number;
+  msPerGemm: number;
+}
+
 export interface BrowserApi {
   gemm(problem: GemmProblem): GemmResult;
+  /** gemm GFLOP/s at size n on the page's backend (for npm run bench:gpu-gemm). */
+  gemmThroughput(n: number): GemmThroughputResult;
 }

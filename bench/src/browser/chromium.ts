@@ -1,20 +1,17 @@
 /**
  * Launches Debian's Chromium headless through playwright-core (browser downloads do not work
- * here), with WebGL on SwiftShader, Chromium's software Vulkan device behind ANGLE. Where
- * Chromium is missing the browser test skips and says so; CI sets MATS_REQUIRE_BROWSER=1 to
- * turn that skip into a failure.
+ * here), with WebGL on SwiftShader, Chromium's software Vulkan device behind ANGLE. Used by
+ * the browser test (test/browser) and the browser part of the gpu gemm benchmark.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { describe, it } from 'vitest';
 
 export const CHROMIUM_PATH = process.env.MATS_CHROMIUM ?? '/usr/bin/chromium';
 export const chromiumUnavailable: string | null = existsSync(CHROMIUM_PATH)
   ? null
   : `no Chromium at ${CHROMIUM_PATH} (apt-get install -y chromium, or set MATS_CHROMIUM)`;
-export const browserRequired = process.env.MATS_REQUIRE_BROWSER === '1';
 
 export const CHROMIUM_ARGS = [
   // WebGL without a GPU: ANGLE on SwiftShader. Chromium 12x+ wants the "unsafe" opt-in before
@@ -54,20 +51,3 @@ export async function launchChromium(): Promise<LaunchedBrowser> {
   };
 }
 
-/** describe() when Chromium is installed; otherwise a printed skip, or a failure when required. */
-export function describeWithChromium(name: string, body: () => void): void {
-  if (chromiumUnavailable === null) {
-    describe(name, body);
-  } else if (browserRequired) {
-    describe(name, () => {
-      it('has Chromium (MATS_REQUIRE_BROWSER=1)', () => {
-        throw new Error(`MATS_REQUIRE_BROWSER=1 but ${chromiumUnavailable}`);
-      });
-    });
-  } else {
-    console.warn(`SKIPPED (no browser): ${name}. ${chromiumUnavailable}`);
-    describe(name, () => {
-      it.skip(`skipped: ${chromiumUnavailable}`, () => {});
-    });
-  }
-}

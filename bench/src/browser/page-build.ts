@@ -1,6 +1,6 @@
 /**
- * Bundles the browser page (page/main.ts with @mats/core and @mats/backend-gpu from their
- * TypeScript sources) with esbuild into a fresh directory next to index.html.
+ * Bundles the browser page (test/browser/page/main.ts, with @mats/core and @mats/backend-gpu
+ * from their TypeScript sources) with esbuild into a fresh directory, next to index.html.
  */
 import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-const pageDir = join(dirname(fileURLToPath(import.meta.url)), 'page');
+/** test/browser/page, from bench/src/browser (sources) or bench/dist/browser (built). */
+const pageDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'browser', 'page');
 
 /** Builds the page into a new temporary directory and returns its path. */
 export async function buildPage(): Promise<string> {
