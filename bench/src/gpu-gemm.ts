@@ -45,10 +45,12 @@ if (chromiumUnavailable !== null) {
     const page = await browser.context.newPage();
     await page.goto(server.url);
     await page.waitForSelector('body[data-state]');
-    for (const n of ns) {
-      const r = await page.evaluate((size) => (globalThis as unknown as BenchWindow).mats.gemmThroughput(size), n);
-      rows.push({ label: `gpu.js ${r.mode} (chromium)`, n: r.n, gflops: r.gflops, msPerGemm: r.msPerGemm });
-      if (n === ns[0]) notes.push(`gpu.js ${r.mode} (chromium): ${r.device}`);
+    for (const mode of ['webgl2', 'webgl']) {
+      for (const n of ns) {
+        const r = await page.evaluate(([size, m]) => (globalThis as unknown as BenchWindow).mats.gemmThroughput(size, m), [n, mode] as const);
+        rows.push({ label: `gpu.js ${r.mode} (chromium)`, n: r.n, gflops: r.gflops, msPerGemm: r.msPerGemm });
+        if (n === ns[0]) notes.push(`gpu.js ${r.mode} (chromium): ${r.device}`);
+      }
     }
   } finally {
     await browser.close();
@@ -58,7 +60,7 @@ if (chromiumUnavailable !== null) {
 }
 
 interface BenchWindow {
-  mats: { gemmThroughput(n: number): GemmThroughput & { mode: string; device: string } };
+  mats: { gemmThroughput(n: number, mode: string): GemmThroughput & { mode: string; device: string } };
 }
 
 for (const note of notes) console.log(`- ${note}`);

@@ -20,6 +20,7 @@ export interface KernelSpec {
 
 export class KernelCache {
   private readonly kernels = new Map<string, { run: IKernelRunShortcut; kernel: unknown }>();
+  private destroyed = false;
   /** How many times gpu.js swapped a cached kernel for another signature (should stay 0). */
   switches = 0;
 
@@ -35,6 +36,7 @@ export class KernelCache {
 
   /** Runs the kernel cached under key, building it from spec() on first use. */
   run(key: string, spec: () => KernelSpec, args: unknown[]): unknown {
+    if (this.destroyed) throw new Error(`gpu backend: used after destroy() (kernel '${key}')`);
     let entry = this.kernels.get(key);
     if (entry === undefined) {
       entry = { run: this.gpu.createKernel(spec().source, this.settings(spec())), kernel: null };
@@ -75,6 +77,7 @@ export class KernelCache {
   }
 
   destroy(): void {
+    this.destroyed = true;
     for (const { run } of this.kernels.values()) run.destroy();
     this.kernels.clear();
   }

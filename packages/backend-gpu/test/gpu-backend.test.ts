@@ -11,10 +11,13 @@ function describeModeBehaviour(mode: GpuMode): void {
   describe(`gpu backend, ${mode} mode`, () => {
     const backend = createGpuBackend({ mode });
 
-    it('reports the mode it runs', () => {
+    it('reports the mode it runs, and keeps reductions on the device (the compensation probe passes)', () => {
       expect(backend.mode).toBe(mode);
       expect(backend.onGpu).toBe(GL_MODES.includes(mode));
       expect(backend.describe()).toContain(mode);
+      const x = backend.fromArray([3, 4], [2]);
+      expect(backend.nrm2(x)).toBe(5);
+      expect(backend.reduction).toBe('device');
     });
 
     it('compiles a kernel once per operation and size, and reuses it', () => {
@@ -116,6 +119,13 @@ describeWithHeadlessGl('gpu backend on headless-gl: behaviour', () => {
 });
 
 describe('gpu backend construction', () => {
+  it('refuses use after destroy()', async () => {
+    const backend = createGpuBackend({ mode: 'cpu' });
+    const x = backend.fromArray([1, 2], [2]);
+    await backend.destroy();
+    expect(() => backend.scal(2, x)).toThrow(/after destroy/);
+  });
+
   it('refuses float64, saying that gpu.js has no float64', () => {
     expect(() => createGpuBackend({ dtype: 'float64' })).toThrow(/float32 only/);
   });

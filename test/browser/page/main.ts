@@ -3,20 +3,26 @@
  * runs on the CPU), exposes window.mats for the test that drives the page, and runs a demo
  * problem at load to show a result to a person who opens the page.
  */
-import { createGpuBackend, type GpuBackend } from '@mats/backend-gpu';
+import { createGpuBackend, type GpuBackend, type GpuMode } from '@mats/backend-gpu';
 import { measureGemm } from '../../../bench/src/gemm-throughput.js';
 import type { BrowserApi, GemmProblem, GemmResult, GemmThroughputResult } from './protocol.js';
 
-let backend: GpuBackend | null = null;
+const backends = new Map<string, GpuBackend>();
 
-function gpuBackend(): GpuBackend {
-  backend ??= createGpuBackend({ requireGpu: true });
+/** One backend per requested mode; the default is the best GL mode the browser offers. */
+function gpuBackend(mode?: GpuMode): GpuBackend {
+  const key = mode ?? 'default';
+  let backend = backends.get(key);
+  if (backend === undefined) {
+    backend = createGpuBackend({ requireGpu: true, mode });
+    backends.set(key, backend);
+  }
   return backend;
 }
 
 /** C = A B and a few reductions on the GPU backend: the WebGL path end to end. */
 function gemm(problem: GemmProblem): GemmResult {
-  const b = gpuBackend();
+  const b = gpuBackend(problem.mode);
   const { m, k, n } = problem;
   const ta = b.fromArray(problem.a, [m, k]);
   const tb = b.fromArray(problem.b, [k, n]);
@@ -29,13 +35,14 @@ function gemm(problem: GemmProblem): GemmResult {
     c: Array.from(b.toArray(tc)),
     sumOfSquares: b.dot(flat, flat),
     norm: b.nrm2(flat),
+    reduction: b.reduction,
   };
   for (const t of [ta, tb, tc]) b.dispose(t);
   return result;
 }
 
-function gemmThroughput(n: number): GemmThroughputResult {
-  const b = gpuBackend();
+function gemmThroughput(n: number, mode?: GpuMode): GemmThroughputResult {
+  const b = gpuBackend(mode);
   return { mode: b.mode, device: b.describe(), ...measureGemm(b, n) };
 }
 

@@ -1,4 +1,5 @@
 /** What the page offers on window.mats, shared by the page script and the test driving it. */
+import type { GpuMode, ReductionStrategy } from '@mats/backend-gpu';
 
 export interface GemmProblem {
   m: number;
@@ -8,6 +9,8 @@ export interface GemmProblem {
   a: number[];
   /** [k, n] row-major */
   b: number[];
+  /** A GL mode to run exactly (default: the best the browser offers). */
+  mode?: GpuMode;
 }
 
 export interface GemmResult {
@@ -18,6 +21,8 @@ export interface GemmResult {
   c: number[];
   sumOfSquares: number;
   norm: number;
+  /** How dot and nrm2 finished ('device' unless the compensation probe failed). */
+  reduction: ReductionStrategy;
 }
 
 export interface GemmThroughputResult {
@@ -31,5 +36,5 @@ export interface GemmThroughputResult {
 export interface BrowserApi {
   gemm(problem: GemmProblem): GemmResult;
   /** gemm GFLOP/s at size n on the page's backend (for npm run bench:gpu-gemm). */
-  gemmThroughput(n: number): GemmThroughputResult;
+  gemmThroughput(n: number, mode?: GpuMode): GemmThroughputResult;
 }
