@@ -75,8 +75,11 @@ export class Reductions {
     if (Number.isFinite(plain) && plain >= PLAIN_SUM_SQUARES_FLOOR) return Math.sqrt(plain);
     // Squares overflowed float32 or may have underflowed: scale by a power of two near
     // 1 / max|x| (exact in binary floating point) and sum again (the classic BLAS remedy).
+    // GLSL's max() may drop a NaN, so the NaN shows in the sums instead: a zero maximum of
+    // a vector whose squares did not sum to zero means NaN, and the scaled sum carries it.
     const max = this.maxAbs(x, n);
-    if (max === 0 || !Number.isFinite(max)) return max;
+    if (max === 0) return plain === 0 ? 0 : NaN;
+    if (!Number.isFinite(max)) return max;
     const exponent = Math.min(126, Math.max(-126, -Math.ceil(Math.log2(max))));
     const scale = 2 ** exponent;
     return Math.sqrt(this.compensatedSum('scaledSquares', BLOCK_SCALED_SQUARES, [x, scale], n)) / scale;
@@ -119,7 +122,10 @@ export class Reductions {
     release(pairs);
     let s = 0;
     let c = 0;
-    for (const v of values) [s, c] = neumaierAdd(s, c, v);
+    for (let i = 0; i < blocks; i++) [s, c] = neumaierAdd(s, c, values[i]);
+    // The compensation of an infinite sum is Inf - Inf = NaN; the sum itself is the answer.
+    if (!Number.isFinite(s)) return s;
+    for (let i = blocks; i < 2 * blocks; i++) [s, c] = neumaierAdd(s, c, values[i]);
     return s + c;
   }
 

@@ -103,6 +103,25 @@ function describeModeBehaviour(mode: GpuMode): void {
       }
     });
 
+    it('lets NaN and Inf through dot and nrm2 (GLSL max() and the compensation must not hide them)', () => {
+      for (const n of [1, 3, 300]) {
+        for (const [bad, expected] of [
+          [NaN, NaN],
+          [Infinity, Infinity],
+          [-Infinity, Infinity],
+        ] as const) {
+          const values = new Float64Array(n).fill(0.5);
+          values[n - 1] = bad;
+          const x = backend.fromArray(values, [n]);
+          const ones = backend.fromArray(new Float64Array(n).fill(1), [n]);
+          expect(backend.nrm2(x), `nrm2, n = ${n}, ${bad}`).toBe(expected);
+          expect(backend.dot(x, ones), `dot, n = ${n}, ${bad}`).toBe(Number.isNaN(bad) ? NaN : bad);
+          backend.dispose(x);
+          backend.dispose(ones);
+        }
+      }
+    });
+
     it('rejects a tensor larger than one texture (or typed array) holds, naming the shape', () => {
       const rows = Math.ceil((backend.maxElements + 1) / 2);
       expect(() => backend.zeros([rows, 2])).toThrow(ShapeError);
