@@ -1,4 +1,6 @@
-import { randomArray, referenceMatmul, unitRoundoff } from '@mats/core/testing';
+import { createCpuBackend } from '@mats/backend-cpu';
+import { KroneckerOperator, SumOperator } from '@mats/core';
+import { randomArray, referenceMatmul, referenceMatVec, referenceSpdSolve, referenceSymmetricEigen, unitRoundoff } from '@mats/core/testing';
 import { rmSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -6,9 +8,46 @@ import { launchChromium, type LaunchedBrowser } from '../../bench/src/browser/ch
 import { buildPage } from '../../bench/src/browser/page-build.js';
 import { serveDirectory, type StaticServer } from '../../bench/src/browser/static-server.js';
 import { describeWithChromium } from './chromium-gate.js';
-import type { BrowserApi, GemmProblem, GemmResult } from './page/protocol.js';
+import type { BrowserApi, GemmProblem, GemmResult, KroneckerSumProblem } from './page/protocol.js';
 
 const u = unitRoundoff('float32');
+const norm = (v: ArrayLike<number>) => Math.sqrt(Array.from(v).reduce((s, x) => s + x * x, 0));
+
+/** A symmetric [n, n] factor I + (R + R^T) / (2.5 sqrt n), stored as float32 values. */
+function factor(n: number, seed: number): number[] {
+  const r = randomArray(n * n, seed);
+  const f: number[] = [];
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) f.push(Math.fround((r[i * n + j] + r[j * n + i]) / (2.5 * Math.sqrt(n)) + (i === j ? 1 : 0)));
+  return f;
+}
+
+function kroneckerSumProblem(preconditioner: 'none' | 'kronecker', mode?: 'webgl2' | 'webgl'): KroneckerSumProblem {
+  const [out, inp, tasks] = [16, 24, 3];
+  return {
+    out,
+    in: inp,
+    g: Array.from({ length: tasks }, (_, i) => factor(out, 100 + i)),
+    a: Array.from({ length: tasks }, (_, i) => factor(inp, 200 + i)),
+    b: Array.from(randomArray(out * inp, 300), Math.fround),
+    rtol: 1e-5,
+    maxIterations: 300,
+    preconditioner,
+    mode,
+  };
+}
+
+/** The float64 answer: the dense matrix of the same operator on the CPU backend, solved directly. */
+function float64Reference(problem: KroneckerSumProblem): { dense: Float64Array; x: Float64Array; condition: number } {
+  const cpu = createCpuBackend('float64');
+  const { out, in: inp } = problem;
+  const operator = new SumOperator(
+    problem.g.map((g, i) => new KroneckerOperator(cpu.fromArray(g, [out, out]), cpu.fromArray(problem.a[i], [inp, inp]), { psd: true })),
+  );
+  const dense = operator.toDense();
+  const n = out * inp;
+  const { values } = referenceSymmetricEigen(dense, n);
+  return { dense, x: referenceSpdSolve(dense, Float64Array.from(problem.b), n), condition: values[n - 1] / values[0] };
+}
 
 describeWithChromium('the GPU backend in a real browser (Chromium, WebGL on SwiftShader)', () => {
   let outdir: string;
@@ -36,13 +75,34 @@ describeWithChromium('the GPU backend in a real browser (Chromium, WebGL on Swif
     if (outdir) rmSync(outdir, { recursive: true, force: true });
   });
 
-  it('loads the bundled page, runs its demo on WebGL and shows the result', async () => {
+  it('loads the bundled page, solves its demo Sum of Kroneckers on WebGL and shows the result', async () => {
     expect(await page.getAttribute('body', 'data-state')).toBe('done');
-    const status = await page.textContent('#status');
-    expect(status).toMatch(/^ran on gpu\.js webgl2? on /);
-    expect(await page.textContent('#result')).toMatch(/\|\|C\|\|_F = \d/);
+    expect(await page.textContent('#status')).toMatch(/^PCG ran on gpu\.js webgl2? on /);
+    expect(await page.textContent('#result')).toMatch(/converged in \d+ iterations, \|\|b - A x\|\| = /);
     expect(pageErrors).toEqual([]);
   });
+
+  for (const [mode, preconditioner] of [
+    ['webgl2', 'kronecker'],
+    ['webgl2', 'none'],
+    ['webgl', 'kronecker'],
+  ] as const) {
+    it(`solves a Sum of Kroneckers with float32 PCG on ${mode} (preconditioner ${preconditioner}) to the float64 answer`, async () => {
+      const problem = kroneckerSumProblem(preconditioner, mode);
+      const result = await page.evaluate((p) => (window as unknown as { mats: BrowserApi }).mats.solveKroneckerSum(p), problem);
+      expect(result.mode).toBe(mode);
+      expect(result.status, result.message).toBe('converged');
+      const reference = float64Reference(problem);
+      const n = problem.out * problem.in;
+      // The residual of the returned x, in float64: PCG's float32 check was honest.
+      const ax = referenceMatVec(reference.dense, Float64Array.from(result.x), n);
+      const residual = norm(Array.from(problem.b, (v, i) => v - ax[i])) / norm(problem.b);
+      expect(residual).toBeLessThanOrEqual(1.05 * problem.rtol);
+      // ||x - x*|| / ||x*|| <= condition number x relative residual.
+      const error = norm(Array.from(result.x, (v, i) => v - reference.x[i])) / norm(reference.x);
+      expect(error).toBeLessThanOrEqual(reference.condition * residual + 8 * u);
+    });
+  }
 
   for (const mode of ['webgl2', 'webgl'] as const) {
     it(`computes gemm and reductions on ${mode} that match the float64 reference`, async () => {
