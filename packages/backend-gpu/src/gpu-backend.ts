@@ -36,9 +36,9 @@ export interface GpuBackendOptions {
   requireGpu?: boolean;
   /**
    * How dot and nrm2 finish. 'device' (default): compensated block sums on the device, the
-   * last few pairs summed on the host in float64; falls back to 'host' when a startup probe
-   * finds that the shader compiler cancels the compensation. 'host': per-element products are
-   * read back and summed in float64 (one vector-sized readback per reduction).
+   * last few pairs summed on the host in float64; falls back to 'host' when a probe on the
+   * first reduction finds that the shader compiler cancels the compensation. 'host': the
+   * operands are read back and everything runs in float64 (vector-sized readbacks).
    */
   reduction?: ReductionStrategy;
 }
@@ -301,10 +301,11 @@ export class GpuBackend implements Backend {
   private checkedSize(operation: string, shape: Shape): number {
     const size = shapeSize(shape);
     if (size > this.maxElements) {
+      const holder = this.onGpu
+        ? `one ${this.mode} texture holds (4 values a texel, ${Math.sqrt(this.maxElements / 4)}^2 texels)`
+        : 'one Float32Array holds';
       throw new ShapeError(
-        `${operation}: shape ${formatShape(shape)} has ${size} elements, more than the ${this.maxElements} ` +
-          `one ${this.mode} texture holds (4 values a texel, ${Math.sqrt(this.maxElements / 4)}^2 texels); ` +
-          `split it into blocks`,
+        `${operation}: shape ${formatShape(shape)} has ${size} elements, more than the ${this.maxElements} ${holder}; split it into blocks`,
       );
     }
     return size;

@@ -39,7 +39,8 @@ export class KernelCache {
     if (this.destroyed) throw new Error(`gpu backend: used after destroy() (kernel '${key}')`);
     let entry = this.kernels.get(key);
     if (entry === undefined) {
-      entry = { run: this.gpu.createKernel(spec().source, this.settings(spec())), kernel: null };
+      const built = spec();
+      entry = { run: this.gpu.createKernel(built.source, this.settings(built)), kernel: null };
       this.kernels.set(key, entry);
     }
     const out = (entry.run as unknown as (...a: unknown[]) => unknown)(...args);
