@@ -82,7 +82,8 @@ function gemm(problem: GemmProblem): GemmResult {
 
 function gemmThroughput(n: number, mode?: GpuMode): GemmThroughputResult {
   const b = gpuBackend(mode);
-  return { mode: b.mode, device: b.describe(), ...measureGemm(b, n) };
+  const measured = measureGemm(b, n); // first: the GL context exists once a kernel has run
+  return { mode: b.mode, device: b.describe(), ...measured };
 }
 
 const api: BrowserApi = { solveKroneckerSum, gemm, gemmThroughput };
