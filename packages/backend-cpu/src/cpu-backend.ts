@@ -63,6 +63,19 @@ export class CpuBackend implements Backend {
     if (typeof memory === 'object') this.wasmGemm = new WasmGemm(memory, this.kernels, dtype, resolved.threads, threadMinWork);
   }
 
+  /**
+   * Resolves once the worker threads of 'wasm-simd-threads' are started and ready (at once
+   * for the other variants). Optional: until then, gemm runs on the calling thread alone.
+   */
+  async warmUp(): Promise<void> {
+    await this.wasmGemm?.warmUp();
+  }
+
+  /** Helper threads that took part in this process's last threaded gemm (for tests). */
+  get lastGemmHelpers(): number {
+    return this.wasmGemm?.lastHelpers ?? 0;
+  }
+
   zeros(shape: Shape): Tensor {
     const size = shapeSize(shape);
     return new CpuTensor(this, this.dtype, [...shape], size, { data: this.allocate(size), disposed: false });

@@ -64,6 +64,9 @@ function environment(name: string): string | undefined {
 
 export function resolveVariant(options: CpuBackendOptions): ResolvedVariant {
   let requested = options.kernels ?? 'auto';
+  if (requested !== 'auto' && !CPU_KERNEL_VARIANTS.includes(requested)) {
+    throw new TypeError(`cpu backend: unknown kernel variant '${String(requested)}'; expected 'auto', ${CPU_KERNEL_VARIANTS.map((v) => `'${v}'`).join(', ')}`);
+  }
   const fromEnv = environment('MATS_CPU_KERNELS');
   if (requested === 'auto' && fromEnv !== undefined && fromEnv !== 'auto') {
     if (!(CPU_KERNEL_VARIANTS as readonly string[]).includes(fromEnv)) {

@@ -7,6 +7,10 @@
 import { describeBackendConformance } from '@mats/core/testing';
 import { createCpuBackend, type CpuBackendOptions } from '../src/index.js';
 
+// Start the shared worker pool first, so that the threaded variants' gemms really run on
+// several threads (until the workers are ready, gemm runs on the calling thread alone).
+await createCpuBackend('float64', { kernels: 'wasm-simd-threads', threads: 3 }).warmUp();
+
 const variants: [string, CpuBackendOptions][] = [
   ['cpu typescript', { kernels: 'typescript' }],
   ['cpu wasm-simd', { kernels: 'wasm-simd', wasmMinWork: 0 }],

@@ -40,6 +40,17 @@ export class WasmGemm {
     this.bytesPerElement = dtype === 'float64' ? 8 : 4;
   }
 
+  async warmUp(): Promise<void> {
+    if (this.threads > 1) await this.kernelMemory.workers().ready(this.threads - 1);
+  }
+
+  /** Helper threads in this process's last threaded gemm; 0 after a single-threaded one. */
+  get lastHelpers(): number {
+    return this.lastRunThreaded ? this.kernelMemory.workers().lastJobHelpers : 0;
+  }
+
+  private lastRunThreaded = false;
+
   /**
    * C [m, n] <- alpha op(A) op(B) + beta C. Returns false, having done nothing, when the
    * packed operands do not fit the 4 GiB a WebAssembly memory can address.
@@ -67,6 +78,7 @@ export class WasmGemm {
     Atomics.store(views.i32, COUNTER_ADDRESS / 4, 0);
     const args = [COUNTER_ADDRESS, mp, mc, np, nc, k, ap * s, bp * s, cp * s, KC] as const;
     const kernel = memory.exports[this.exportName];
+    this.lastRunThreaded = threads > 1;
     if (threads > 1) memory.workers().run(this.exportName, args, threads - 1, () => kernel(...args));
     else kernel(...args);
 

@@ -3,8 +3,9 @@
  * eval: true), so the same code runs whether this package is loaded from src/ (vitest) or
  * dist/, and it must be self-contained: no reference to any module-level name.
  *
- * Protocol (see worker-pool.ts): the worker sleeps on its SEQ word; the main thread writes a
- * job into the shared argument words, bumps SEQ and notifies. The worker runs the job's
+ * Protocol (see worker-pool.ts): once instantiated, the worker sets its READY word and sleeps
+ * on its SEQ word; the main thread writes a job into the shared argument words, bumps SEQ and
+ * notifies. The worker runs the job's
  * export with the arguments, then bumps its DONE word and notifies. An exception is recorded
  * in its ERROR word, so the main thread can throw it instead of hanging.
  */
@@ -27,6 +28,7 @@ export function kernelWorkerMain(): void {
   const seqWord = index * slotWords;
   const doneWord = seqWord + 1;
   const errorWord = seqWord + 2;
+  const readyWord = seqWord + 3;
   let exports: Record<string, (...args: number[]) => number>;
   try {
     exports = new wasm.Instance(module, { env: { memory } }).exports as typeof exports;
@@ -36,9 +38,10 @@ export function kernelWorkerMain(): void {
     Atomics.notify(ctl, doneWord);
     return;
   }
-  // SEQ starts at 0 and only the main thread bumps it; a job posted while this worker was
-  // still starting is seen at once, since SEQ is then already past 0.
-  let seen = 0;
+  // READY = 1 tells the main thread it may post jobs here; it posts none before (so it never
+  // blocks on a worker that is still starting), and only it bumps SEQ.
+  let seen = Atomics.load(ctl, seqWord);
+  Atomics.store(ctl, readyWord, 1);
   for (;;) {
     Atomics.wait(ctl, seqWord, seen);
     const seq = Atomics.load(ctl, seqWord);

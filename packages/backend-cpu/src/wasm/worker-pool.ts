@@ -11,8 +11,9 @@ import { nodeBuiltins } from './node-builtins.js';
 import type { WasmMemory, WasmModule } from './webassembly-api.js';
 import { kernelWorkerMain } from './worker-main.js';
 
-/** Words per worker slot in the control array: SEQ, DONE, ERROR, padding to 64 bytes. */
+/** Words per worker slot in the control array: SEQ, DONE, ERROR, READY, padding to 64 bytes. */
 const SLOT_WORDS = 16;
+const READY = 3;
 const MAX_ARGS = 30;
 
 export class WorkerPool {
@@ -57,18 +58,41 @@ export class WorkerPool {
     }
   }
 
+  /** Helper threads that took part in the last job (deterministic once the workers are ready). */
+  lastJobHelpers = 0;
+
+  /** Starts `count` workers and resolves once all are ready to take jobs. */
+  async ready(count: number, timeoutMs = 30_000): Promise<void> {
+    const n = Math.min(count, this.maxWorkers);
+    this.ensureWorkers(n);
+    const start = Date.now();
+    for (let w = 0; w < n; w++) {
+      while (Atomics.load(this.control, w * SLOT_WORDS + READY) !== 1) {
+        if (Atomics.load(this.control, w * SLOT_WORDS + 2) === 2) {
+          throw new Error('worker pool: a kernel worker could not instantiate the WebAssembly module');
+        }
+        if (Date.now() - start > timeoutMs) throw new Error(`worker pool: worker ${w} not ready after ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    }
+  }
+
   /**
-   * Runs exportName(args) on `helpers` workers while the caller runs `local()` (the same work
-   * claimed from a shared counter, or its own share), and returns once every helper is done.
-   * Arguments are 32-bit integers (byte addresses and sizes).
+   * Runs exportName(args) on up to `helpers` workers while the caller runs `local()` (the same
+   * work, claimed from a shared counter), and returns once every helper is done. Arguments are
+   * 32-bit integers (byte addresses and sizes). Workers still starting take no part (the job
+   * must not depend on how many threads run it), so the first calls never wait for a worker
+   * to boot, and a worker that cannot start (a main thread that never yields to the event
+   * loop can delay that) cannot hang the caller.
    */
   run(exportName: string, args: readonly number[], helpers: number, local: () => void): void {
     const job = this.jobIndex.get(exportName);
     if (job === undefined) throw new Error(`worker pool: unknown kernel ${exportName}`);
     if (args.length > MAX_ARGS) throw new Error(`worker pool: ${args.length} arguments, at most ${MAX_ARGS}`);
-    const n = Math.min(helpers, this.maxWorkers);
-    this.ensureWorkers(n);
+    this.ensureWorkers(Math.min(helpers, this.maxWorkers));
     const ctl = this.control;
+    let n = 0;
+    while (n < Math.min(helpers, this.workers.length) && Atomics.load(ctl, n * SLOT_WORDS + READY) === 1) n++;
     ctl[this.argsOffset] = job;
     ctl[this.argsOffset + 1] = args.length;
     for (let i = 0; i < args.length; i++) ctl[this.argsOffset + 2 + i] = args[i];
@@ -98,6 +122,7 @@ export class WorkerPool {
       this.doneSeen[w] = expected;
       if (Atomics.exchange(ctl, w * SLOT_WORDS + 2, 0) !== 0) failed = true;
     }
+    this.lastJobHelpers = n;
     if (localError !== undefined) throw localError;
     if (failed) throw new Error(`worker pool: kernel ${exportName} failed in a worker thread`);
   }
