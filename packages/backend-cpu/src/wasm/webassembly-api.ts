@@ -21,4 +21,4 @@ export interface WasmApi {
 }
 
 /** The runtime's WebAssembly object, or undefined where there is none. */
-export const wasmApi: WasmApi | undefined = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+export const wasmApi: WasmApi | undefined = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
