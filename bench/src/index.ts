@@ -1,5 +1,6 @@
 /**
- * The benchmark suite, side by side in one run: `npm run bench [-- --quick] [-- --only gemm,kfac-matvec]`.
+ * The benchmark suite, side by side in one run:
+ *   npm run bench [-- --quick] [-- --only gemm,kfac-matvec,kfac-solve,merge] [-- --note TEXT]
  *
  * Sections: gemm GFLOP/s (every CPU kernel variant, ml-matrix, tfjs-backend-wasm, numpy);
  * K-FAC sum matvec throughput; mats kfac time to rtol 1e-6 (our PCG and CG, numpy's paper
@@ -26,6 +27,8 @@ const SECTIONS = ['gemm', 'kfac-matvec', 'kfac-solve', 'merge'] as const;
 for (const name of only ?? []) {
   if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`--only ${name}: expected some of ${SECTIONS.join(', ')}`);
 }
+const noteIndex = args.indexOf('--note');
+const note = noteIndex >= 0 ? args[noteIndex + 1] : undefined;
 const wanted = (name: (typeof SECTIONS)[number]) => !only || only.has(name);
 const log = (line: string) => console.error(`[bench] ${line}`);
 const timing = { minSeconds: quick ? 0.2 : 1 };
@@ -46,6 +49,7 @@ const report = [
   '',
   formatMachine(machine),
   `- total bench time: ${((performance.now() - started) / 1000).toFixed(0)} s`,
+  ...(note ? [`- note: ${note}`] : []),
   '',
   'Every number is measured in this one run, side by side, on a machine that may be shared with other work (see the load ' +
     'average): compare ratios within the run rather than numbers across runs.',
