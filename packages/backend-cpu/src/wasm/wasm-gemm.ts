@@ -53,7 +53,8 @@ export class WasmGemm {
 
   /**
    * C [m, n] <- alpha op(A) op(B) + beta C. Returns false, having done nothing, when the
-   * packed operands do not fit the 4 GiB a WebAssembly memory can address.
+   * packed operands do not fit the 4 GiB a WebAssembly memory can address, or the memory
+   * cannot grow to hold them.
    */
   run(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: FloatArray, b: FloatArray, beta: number, c: FloatArray): boolean {
     const { mr, nr } = this.tile;
@@ -63,7 +64,11 @@ export class WasmGemm {
     const bytes = (mp * k + k * np + mp * np) * s;
     if (bytes > KernelMemory.maxWorkspaceBytes) return false;
     const memory = this.kernelMemory;
-    memory.reserve(bytes);
+    try {
+      memory.reserve(bytes);
+    } catch {
+      return false; // the memory cannot grow that far (the process is short of memory): use the TS kernel
+    }
     const views = memory.view();
     const heap = s === 8 ? views.f64 : views.f32;
     const ap = WORKSPACE_ADDRESS / s;
