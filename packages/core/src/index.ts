@@ -10,3 +10,44 @@ export { checkOperands, checkSameSize, describeBackend } from './backend/checks.
 export { formatShape, sameShape, shapeSize } from './backend/shape.js';
 export { gemmDims } from './backend/gemm-shape.js';
 export type { GemmDims } from './backend/gemm-shape.js';
+
+// Operators
+export type { LinearOperator, OperatorTags } from './operators/linear-operator.js';
+export { blockSize, describeOperator, isLinearOperator, tagsOf } from './operators/linear-operator.js';
+export { IdentityOperator } from './operators/identity.js';
+export { DiagonalOperator } from './operators/diagonal.js';
+export type { DiagonalOperatorOptions } from './operators/diagonal.js';
+export { DenseOperator } from './operators/dense.js';
+export type { DenseOperatorOptions } from './operators/dense.js';
+export { ScaledOperator } from './operators/scaled.js';
+export { SumOperator } from './operators/sum.js';
+export { KroneckerOperator } from './operators/kronecker.js';
+export { GramOperator } from './operators/gram.js';
+export type { FactorOptions } from './operators/factor-options.js';
+export { BlockDiagonalOperator } from './operators/block-diagonal.js';
+export { InvalidOperatorError } from './operators/host-matrix.js';
+export { NoDiagonalError, denseOf } from './operators/dense-of.js';
+export { disposeOperator } from './operators/dispose.js';
+
+// Dispatch
+export { add, diagonal, preconditioner, scale, solve, sumOf } from './dispatch/api.js';
+export { dispatchRule, registerOperatorKind, unregisterOperatorKind } from './dispatch/registration.js';
+export type { DispatchFunction } from './dispatch/registration.js';
+export type { OperatorRules } from './dispatch/operator-rules.js';
+export { TwoKroneckerInverse } from './dispatch/two-kronecker.js';
+export { kroneckerApproximationWeights } from './dispatch/kronecker-approximation.js';
+export type { KroneckerApproximation } from './dispatch/kronecker-approximation.js';
+
+// Solver
+export { pcg, pcgMany } from './solver/pcg.js';
+export type {
+  PcgManyOptions,
+  PcgOptions,
+  PcgProgress,
+  PcgResult,
+  PcgStatus,
+  PreconditionerChoice,
+  PreconditionerName,
+  ReferenceSettings,
+} from './solver/pcg-types.js';
+export type { SolveOptions, SolveResult } from './solver/solve-types.js';

@@ -26,6 +26,8 @@ declare module 'typed-function' {
   }
 
   export interface Signature {
+    /** The canonical signature, e.g. 'KroneckerOperator,number' (types joined by ','). */
+    name: string;
     params: unknown[];
     test: (args: unknown[]) => boolean;
     fn: (...args: any[]) => any;

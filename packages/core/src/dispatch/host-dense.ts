@@ -1,0 +1,105 @@
+/**
+ * Float64 host arithmetic on the small dense factors (K-FAC factors, Grams): the one-off work
+ * behind a closed form or a preconditioner, done once per operator. Whole parameter vectors
+ * never come here; they stay on the backend.
+ */
+import type { HostLinalg } from '../backend/backend.js';
+import { NotPositiveDefiniteError } from '../backend/errors.js';
+
+/** C = A B, A [m, k], B [k, n], row-major (i-p-j order: the inner loop runs along rows). */
+export function hostMatmul(a: Float64Array, b: Float64Array, m: number, k: number, n: number): Float64Array {
+  const c = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    const ci = i * n;
+    for (let p = 0; p < k; p++) {
+      const aip = a[i * k + p];
+      if (aip === 0) continue;
+      const bp = p * n;
+      for (let j = 0; j < n; j++) c[ci + j] += aip * b[bp + j];
+    }
+  }
+  return c;
+}
+
+/** M^T, M [rows, cols]. */
+export function hostTranspose(m: Float64Array, rows: number, cols: number): Float64Array {
+  const t = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = m[i * cols + j];
+  return t;
+}
+
+/** (M + M^T) / 2 in place: inverses computed through triangular solves are symmetric only up to rounding. */
+export function symmetrize(m: Float64Array, n: number): Float64Array {
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const v = 0.5 * (m[i * n + j] + m[j * n + i]);
+      m[i * n + j] = v;
+      m[j * n + i] = v;
+    }
+  }
+  return m;
+}
+
+export function identity(n: number): Float64Array {
+  const m = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) m[i * n + i] = 1;
+  return m;
+}
+
+/** Sum of weights[i] * mats[i], each [n, n]. */
+export function weightedSum(mats: readonly Float64Array[], weights: readonly number[]): Float64Array {
+  const out = new Float64Array(mats[0].length);
+  mats.forEach((m, i) => {
+    const w = weights[i];
+    for (let j = 0; j < out.length; j++) out[j] += w * m[j];
+  });
+  return out;
+}
+
+/** sum_ij A_ij B_ij: the Frobenius inner product <A, B> = tr(A^T B). */
+export function frobeniusDot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/**
+ * A^-1 of a symmetric positive definite A [n, n] by Cholesky: A^-1 = L^-T L^-1.
+ * Throws NotPositiveDefiniteError (naming the pivot) when A is not positive definite.
+ */
+export function spdInverse(linalg: HostLinalg, a: Float64Array, n: number): Float64Array {
+  const l = linalg.cholesky(a, n);
+  const lInv = linalg.solveTriangular(l, n, identity(n), n, { lower: true });
+  return symmetrize(linalg.solveTriangular(l, n, lInv, n, { lower: true, transpose: true }), n);
+}
+
+/**
+ * The inverse of A + delta I, with delta = 0 when A is positive definite, otherwise the
+ * smallest of 1e-10, 1e-8, ..., 1e-2 times mean(diag A) that makes it so. For
+ * preconditioners, where an approximate inverse is all that is needed, a singular factor (an
+ * input feature that never fires) must not stop the solve.
+ */
+export function dampedSpdInverse(linalg: HostLinalg, a: Float64Array, n: number): { inverse: Float64Array; damping: number } {
+  try {
+    return { inverse: spdInverse(linalg, a, n), damping: 0 };
+  } catch (e) {
+    if (!(e instanceof NotPositiveDefiniteError)) throw e;
+  }
+  let trace = 0;
+  for (let i = 0; i < n; i++) trace += Math.abs(a[i * n + i]);
+  const scale = trace > 0 ? trace / n : 1;
+  for (let exponent = -10; exponent <= -2; exponent += 2) {
+    const delta = scale * 10 ** exponent;
+    const shifted = Float64Array.from(a);
+    for (let i = 0; i < n; i++) shifted[i * n + i] += delta;
+    try {
+      return { inverse: spdInverse(linalg, shifted, n), damping: delta };
+    } catch (e) {
+      if (!(e instanceof NotPositiveDefiniteError)) throw e;
+    }
+  }
+  throw new RangeError(
+    `matrix [${n}, ${n}] is not positive semi-definite: even with damping 1e-2 mean(diag) it has a ` +
+      `pivot <= 0, so it is indefinite; check the statistics it came from`,
+  );
+}

@@ -1,0 +1,70 @@
+import type { Backend, DType, Shape, Tensor } from '../backend/backend.js';
+import type { FactorOptions } from './factor-options.js';
+import { hostDiagonal, labelled, readSymmetricMatrix, type HostSquare } from './host-matrix.js';
+import { kroneckerMatrix } from './kronecker-matrix.js';
+import { checkApplyOperands, type LinearOperator, type OperatorTags } from './linear-operator.js';
+import { releaseOwned } from './owned.js';
+import { ScratchSpace } from './scratch.js';
+
+/**
+ * The K-FAC operator of a linear layer (DESIGN.md §3): W -> G W A on an [out, in] block,
+ * i.e. (G (x) A) vec_row(W), with G [out, out] the output-gradient Gram and A [in, in] the
+ * input Gram.
+ */
+export class KroneckerOperator implements LinearOperator {
+  readonly kind = 'kronecker';
+  readonly backend: Backend;
+  readonly dtype: DType;
+  readonly shape: Shape;
+  readonly tags: OperatorTags;
+  /** G and A on the host, float64: for the factorizations dispatch caches. */
+  readonly hostG: HostSquare;
+  readonly hostA: HostSquare;
+  private readonly scratch = new ScratchSpace();
+
+  /**
+   * g: [out, out] and a: [in, in], symmetric and finite (the caller keeps ownership).
+   */
+  constructor(
+    readonly g: Tensor,
+    readonly a: Tensor,
+    options: FactorOptions = {},
+  ) {
+    if (g.backend !== a.backend) {
+      throw new TypeError(labelled(options.label, 'KroneckerOperator: factors G and A live on different backends'));
+    }
+    this.backend = g.backend;
+    this.dtype = g.dtype;
+    this.hostG = readSymmetricMatrix(labelled(options.label, 'KroneckerOperator factor G'), g, options.symmetryTolerance);
+    this.hostA = readSymmetricMatrix(labelled(options.label, 'KroneckerOperator factor A'), a, options.symmetryTolerance);
+    this.shape = Object.freeze([this.hostG.n, this.hostA.n]);
+    this.tags = Object.freeze({ symmetric: true, psd: options.psd ?? false });
+  }
+
+  apply(x: Tensor, out: Tensor): void {
+    checkApplyOperands(this, x, out);
+    // out = G (X A): two gemms through an [out, in] intermediate.
+    const xa = this.scratch.get(this.backend, 0, this.shape);
+    this.backend.gemm('N', 'N', 1, x, this.a, 0, xa);
+    this.backend.gemm('N', 'N', 1, this.g, xa, 0, out);
+  }
+
+  /** diag(G (x) A)[r, c] = G[r, r] A[c, c]: the outer product of the factor diagonals. */
+  diagonal(): Tensor {
+    const [rows, cols] = this.shape;
+    const dg = hostDiagonal(this.hostG);
+    const da = hostDiagonal(this.hostA);
+    const d = new Float64Array(rows * cols);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) d[r * cols + c] = dg[r] * da[c];
+    return this.backend.fromArray(d, this.shape);
+  }
+
+  toDense(): Float64Array {
+    return kroneckerMatrix(this.hostG.data, this.hostA.data, this.shape[0], this.shape[1]);
+  }
+
+  dispose(): void {
+    this.scratch.release();
+    releaseOwned(this);
+  }
+}

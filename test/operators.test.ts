@@ -1,0 +1,141 @@
+import {
+  BlockDiagonalOperator,
+  DenseOperator,
+  DiagonalOperator,
+  GramOperator,
+  IdentityOperator,
+  InvalidOperatorError,
+  KroneckerOperator,
+  ScaledOperator,
+  ShapeError,
+  SumOperator,
+  denseOf,
+  disposeOperator,
+  solve,
+  type LinearOperator,
+} from '@mats/core';
+import { randomArray, randomSpd, referenceKronecker, referenceMatVec } from '@mats/core/testing';
+import { describe, expect, it } from 'vitest';
+import { countAllocations, cpu32, cpu64 as be, distance, host, operator } from './helpers.js';
+
+const spd = (n: number, seed: number) => be.fromArray(randomSpd(n, seed), [n, n]);
+
+describe('operator constructors check their data and name what is wrong', () => {
+  it('factors must be square, finite and symmetric', () => {
+    expect(() => new KroneckerOperator(be.zeros([2, 3]), spd(2, 1))).toThrow(/KroneckerOperator factor G must be a square 2-D matrix, got shape \[2, 3\]/);
+    const nan = randomSpd(3, 1);
+    nan[4] = NaN;
+    expect(() => new KroneckerOperator(spd(2, 1), be.fromArray(nan, [3, 3]))).toThrow(/KroneckerOperator factor A has a non-finite entry NaN at \[1, 1\]/);
+    const skew = randomSpd(3, 2);
+    skew[1] += 0.5;
+    expect(() => new GramOperator(be.fromArray(skew, [3, 3]), 2, { label: 'fc1.weight task 2' })).toThrow(
+      /^fc1\.weight task 2: GramOperator factor A is not symmetric: \[0, 1\] = .* but \[1, 0\] = .*symmetrise it/,
+    );
+    expect(() => new DenseOperator(spd(4, 1), { shape: [3] })).toThrow(/block shape \[3\] has 3 elements, the matrix is \[4, 4\]/);
+    expect(() => new DiagonalOperator(be.fromArray([1, Infinity], [2]))).toThrow(InvalidOperatorError);
+    expect(() => new GramOperator(spd(2, 1), -1)).toThrow(/rows must be an integer >= 0, got -1/);
+  });
+
+  it('accepts float32 rounding asymmetry and rejects real asymmetry', () => {
+    const a = randomSpd(4, 3);
+    const nearly = Float32Array.from(a);
+    nearly[1] = Math.fround(nearly[1] * (1 + 2 ** -22));
+    expect(() => new KroneckerOperator(cpu32.fromArray(nearly, [4, 4]), cpu32.fromArray(randomSpd(2, 1), [2, 2]))).not.toThrow();
+    nearly[1] *= 1.01;
+    expect(() => new KroneckerOperator(cpu32.fromArray(nearly, [4, 4]), cpu32.fromArray(randomSpd(2, 1), [2, 2]))).toThrow(/not symmetric/);
+  });
+
+  it('sums and block-diagonals need parts of one dtype, and sums one block shape', () => {
+    expect(() => new SumOperator([])).toThrow(/at least one part/);
+    expect(() => new SumOperator([new IdentityOperator(be, [2]), new IdentityOperator(cpu32, [2])])).toThrow(/part 1 \(identity \[2\]\) is float32, part 0 is float64/);
+    expect(() => new BlockDiagonalOperator([new IdentityOperator(be, [2]), new IdentityOperator(cpu32, [2])])).toThrow(/block 1 is float32/);
+    expect(() => new ScaledOperator(NaN, new IdentityOperator(be, [2]))).toThrow(/alpha must be finite/);
+  });
+
+  it('apply checks the block shape and says how to fix it', () => {
+    const k = new KroneckerOperator(spd(2, 1), spd(3, 2));
+    expect(() => k.apply(be.zeros([6]), be.zeros([2, 3]))).toThrow(/kronecker \[2, 3\]: apply got x of shape \[6\], expected the block shape \[2, 3\] \(reshape it with backend.reshape\)/);
+    const x = be.zeros([2, 3]);
+    expect(() => k.apply(x, x)).toThrow(/needs out distinct from x/);
+  });
+});
+
+describe('tags are inferred by composition', () => {
+  const psdK = new KroneckerOperator(spd(2, 1), spd(2, 2), { psd: true });
+  const unknownK = new KroneckerOperator(spd(2, 1), spd(2, 2));
+  const user: LinearOperator = { kind: 'opaque', shape: [2, 2], dtype: 'float64', apply: (x, out) => be.copy(x, out) };
+  it.each([
+    ['a Diagonal with entries >= 0', new DiagonalOperator(be.fromArray([0, 1], [2])), true],
+    ['a Diagonal with a negative entry', new DiagonalOperator(be.fromArray([-1, 1], [2])), false],
+    ['a Kronecker of factors declared psd', psdK, true],
+    ['a Kronecker of factors not declared psd', unknownK, false],
+    ['a sum of psd parts', new SumOperator([psdK, new IdentityOperator(be, [2, 2])]), true],
+    ['a sum with a part not known psd', new SumOperator([psdK, unknownK]), false],
+    ['a non-negative scaling of a psd part', new ScaledOperator(2, psdK), true],
+    ['a negative scaling', new ScaledOperator(-2, psdK), false],
+    ['a sum with a user part without tags', new SumOperator([psdK, user]), false],
+    ['a block-diagonal of psd blocks', new BlockDiagonalOperator([psdK, new IdentityOperator(be, [3])]), true],
+  ] as const)('%s: psd %s', (_, op, psd) => {
+    expect(op.tags.psd).toBe(psd);
+  });
+  it('symmetric is known for built-ins, unknown through user parts', () => {
+    expect(new SumOperator([psdK, unknownK]).tags.symmetric).toBe(true);
+    expect(new SumOperator([psdK, user]).tags.symmetric).toBe(false);
+  });
+});
+
+describe('operators follow the math conventions of DESIGN.md §3', () => {
+  it('Kronecker: W -> G W A on an [out, in] block', () => {
+    const [g, a, w] = [randomSpd(2, 1), randomSpd(3, 2), randomArray(6, 3)];
+    const out = be.zeros([2, 3]);
+    new KroneckerOperator(be.fromArray(g, [2, 2]), be.fromArray(a, [3, 3])).apply(be.fromArray(w, [2, 3]), out);
+    // G W A by hand.
+    const expected = new Float64Array(6);
+    for (let r = 0; r < 2; r++)
+      for (let c = 0; c < 3; c++)
+        for (let r2 = 0; r2 < 2; r2++) for (let c2 = 0; c2 < 3; c2++) expected[r * 3 + c] += g[r * 2 + r2] * w[r2 * 3 + c2] * a[c2 * 3 + c];
+    expect(distance(host(out), expected)).toBeLessThan(1e-14);
+    expect(distance(referenceMatVec(referenceKronecker(g, a, 2, 3), w, 6), expected)).toBeLessThan(1e-14);
+  });
+
+  it('Gram: W -> W A, with diag(A) repeated on every row as its diagonal', () => {
+    const a = randomSpd(3, 2);
+    const op = new GramOperator(be.fromArray(a, [3, 3]), 2);
+    expect(Array.from(host(op.diagonal()))).toEqual([a[0], a[4], a[8], a[0], a[4], a[8]]);
+  });
+
+  it('BlockDiagonal: blocks act on consecutive ranges of one flat vector', () => {
+    const k = new KroneckerOperator(spd(2, 1), spd(2, 2));
+    const d = new DiagonalOperator(be.fromArray([2, 3, 4], [3]));
+    const bd = new BlockDiagonalOperator([k, d]);
+    expect(bd.shape).toEqual([7]);
+    expect(bd.offsets).toEqual([0, 4, 7]);
+    const x = randomArray(7, 5);
+    const out = be.zeros([7]);
+    bd.apply(be.fromArray(x, [7]), out);
+    const kx = be.zeros([2, 2]);
+    k.apply(be.fromArray(x.subarray(0, 4), [2, 2]), kx);
+    expect(distance(host(out), [...host(kx), 2 * x[4], 3 * x[5], 4 * x[6]])).toBeLessThan(1e-14);
+  });
+});
+
+describe('denseOf and dispose', () => {
+  it('denseOf builds the matrix of a user operator from unit vectors', () => {
+    const k = operator('kronecker', 2, 2, 3);
+    const user: LinearOperator = { kind: 'opaque', shape: [2, 2], dtype: 'float64', apply: (x, out) => k.operator.apply(x, out) };
+    expect(distance(denseOf(user, be), k.dense)).toBeLessThan(1e-14);
+    expect(() => denseOf(user)).toThrow(/opaque \[2, 2\] has no toDense\(\) and no backend/);
+  });
+
+  it('disposeOperator releases what the library made, and the operator rebuilds it on demand', () => {
+    const g = operator('sum-of-two-kroneckers', 3, 3, 4);
+    const b = be.fromArray(randomArray(9, 1), [3, 3]);
+    const first = solve(g.operator, b);
+    const cached = countAllocations(be, () => solve(g.operator, b));
+    disposeOperator(g.operator);
+    let again = first;
+    // S, T and the denominators are uploaded again, the scratch made again.
+    expect(countAllocations(be, () => (again = solve(g.operator, b)))).toBeGreaterThanOrEqual(cached + 4);
+    expect(distance(host(again.x), host(first.x))).toBeLessThan(1e-12);
+  });
+});
