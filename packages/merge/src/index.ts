@@ -1,1 +1,60 @@
-// @mats/merge: filled in by its issue.
+/**
+ * @mats/merge: safetensors checkpoints, merging methods, the merge pipeline and the `mats` CLI.
+ */
+export { UserError, SafetensorsError, ValidationError } from './errors.js';
+
+// safetensors
+export { SafetensorsFile, type ElementRange } from './safetensors/reader.js';
+export { SafetensorsWriter, serializeSafetensors, writeSafetensorsFile, type TensorData } from './safetensors/writer.js';
+export { planFile, type TensorSpec, type FileLayout } from './safetensors/layout.js';
+export type { TensorInfo, SafetensorsHeader } from './safetensors/header.js';
+export type { FloatArray, Precision } from './safetensors/decode.js';
+export {
+  DTYPE_WRITE_ORDER,
+  READABLE_DTYPES,
+  WRITABLE_DTYPES,
+  type SafetensorsDType,
+  type ReadableDType,
+  type WritableDType,
+} from './safetensors/dtype.js';
+export { bfloat16ToNumber, doubleToBfloat16, doubleToHalf, halfToNumber } from './safetensors/float16.js';
+
+// checkpoints
+export { Checkpoint, DEFAULT_ALIASES, type AliasMap, type CheckpointTensor } from './checkpoint/checkpoint.js';
+export { CheckpointOutput, planShards, type ShardPlan } from './checkpoint/output.js';
+export { INDEX_FILE, SINGLE_FILE, resolveShardPath } from './checkpoint/shard-index.js';
+
+// config
+export { loadConfig, parseConfig, type MergeConfig, type ModelEntry } from './config/load.js';
+export { configSchema, parseByteSize, OUTPUT_DTYPES, type OutputDType } from './config/schema.js';
+
+// methods
+export type {
+  BoundMethod,
+  MergeContext,
+  MergeMethod,
+  MethodCall,
+  MethodRuntime,
+  PrepareContext,
+  StatisticKind,
+  StatisticNeed,
+  TensorDescriptor,
+  TensorJob,
+  TensorReport,
+  TensorResult,
+} from './methods/method.js';
+export { defineMethod } from './methods/method.js';
+export { allMethods, findMethod, methodNames, registerMethod } from './methods/registry.js';
+export { average } from './methods/average.js';
+export { taskArithmetic } from './methods/task-arithmetic.js';
+export { ties } from './methods/ties.js';
+export { dare } from './methods/dare.js';
+export { MagnitudeSelector, applyKeepRule, topMagnitudeMask } from './methods/magnitude-select.js';
+
+// pipeline
+export { planMerge, DEFAULT_CHUNK_ELEMENTS, type MergePlan, type PlanOptions } from './pipeline/plan.js';
+export { runMerge, type MergeEvent, type MergeSummary, type RunOptions } from './pipeline/run.js';
+export { PACKAGE_VERSION } from './version.js';
+
+// CLI
+export { runCli, type CliIo } from './cli/run-cli.js';

@@ -1,0 +1,73 @@
+/**
+ * model.safetensors.index.json (the transformers sharding convention):
+ * {"metadata": {"total_size": N}, "weight_map": {"<tensor>": "<shard file>"}}.
+ */
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { SafetensorsError } from '../errors.js';
+
+export const INDEX_FILE = 'model.safetensors.index.json';
+export const SINGLE_FILE = 'model.safetensors';
+
+export interface ShardIndex {
+  readonly metadata: Readonly<Record<string, unknown>>;
+  /** tensor name -> absolute shard path */
+  readonly weightMap: ReadonlyMap<string, string>;
+  /** Distinct shard paths, in first-use order. */
+  readonly shards: readonly string[];
+}
+
+/**
+ * A weight_map entry must name a file inside the folder: no absolute path, no '..', nothing
+ * that resolves outside. Returns the absolute path or a reason for rejecting it.
+ */
+export function resolveShardPath(folder: string, entry: string): string | { reason: string } {
+  if (entry.length === 0) return { reason: 'is empty' };
+  if (isAbsolute(entry) || /^[a-zA-Z]:/.test(entry) || entry.startsWith('\\')) return { reason: 'is an absolute path' };
+  if (entry.split(/[\\/]/).includes('..')) return { reason: "contains '..'" };
+  if (entry.includes('\0')) return { reason: 'contains a NUL byte' };
+  const full = resolve(folder, entry);
+  const rel = relative(resolve(folder), full);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel) || rel.split(sep).includes('..')) return { reason: 'leaves the folder' };
+  return full;
+}
+
+export async function readShardIndex(folder: string): Promise<ShardIndex> {
+  const file = join(folder, INDEX_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new SafetensorsError(file, `cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new SafetensorsError(file, `not valid JSON: ${(e as Error).message}`);
+  }
+  const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isRecord(json)) throw new SafetensorsError(file, 'not a JSON object');
+  const map = json.weight_map;
+  if (!isRecord(map)) throw new SafetensorsError(file, 'has no "weight_map" object');
+  const weightMap = new Map<string, string>();
+  const shards: string[] = [];
+  const problems: string[] = [];
+  for (const [tensor, entry] of Object.entries(map)) {
+    if (typeof entry !== 'string') {
+      problems.push(`weight_map[${JSON.stringify(tensor)}] is not a string`);
+      continue;
+    }
+    const path = resolveShardPath(folder, entry);
+    if (typeof path !== 'string') {
+      problems.push(`weight_map[${JSON.stringify(tensor)}] = ${JSON.stringify(entry)} ${path.reason}`);
+      continue;
+    }
+    weightMap.set(tensor, path);
+    if (!shards.includes(path)) shards.push(path);
+  }
+  if (problems.length > 0) {
+    throw new SafetensorsError(file, problems.length === 1 ? problems[0] : `${problems.length} bad weight_map entries: ${problems.slice(0, 5).join('; ')}`);
+  }
+  return { metadata: isRecord(json.metadata) ? json.metadata : {}, weightMap, shards };
+}

@@ -1,0 +1,35 @@
+/** The text of `mats merge --dry-run` and `mats validate`. */
+import type { MergePlan } from '../pipeline/plan.js';
+import { formatBytes, formatShape } from '../util/format.js';
+
+export function describePlan(plan: MergePlan, withTensors: boolean): string {
+  const c = plan.config;
+  const lines: string[] = [];
+  lines.push(`config: ${c.source}`);
+  lines.push(`method: ${plan.binding.method.name} ${JSON.stringify(plan.binding.parameters)}`);
+  for (const [key, n] of Object.entries(plan.binding.nested)) lines.push(`  ${key}: ${n.method.name} ${JSON.stringify(n.parameters)}`);
+  lines.push(`base: ${c.base ?? '(none)'}`);
+  c.models.forEach((m, i) => lines.push(`models[${i}]: ${m.path} (weight ${m.weight}${m.stats !== undefined ? `, stats ${m.stats}` : ''})`));
+  lines.push(`backend: ${plan.backend.name} (${plan.backend.mode}), precision ${c.precision}, seed ${c.seed}`);
+  const copied = plan.tensors.length - plan.merged.length;
+  lines.push(`tensors: ${plan.tensors.length} (${plan.merged.length} merged, ${copied} copied from the ${c.base !== undefined ? 'base' : 'first model'})`);
+  if (plan.elementwise) lines.push(`jobs: elementwise, in chunks of up to ${plan.chunkElements} elements`);
+  const preparing = Object.values(plan.binding.nested).some((n) => n.method.prepare !== undefined) || plan.binding.method.prepare !== undefined;
+  if (preparing) lines.push('preparation: whole-model passes before the merge (e.g. the TIES global trim threshold)');
+  if (withTensors) {
+    const width = Math.max(6, ...plan.tensors.map((t) => t.name.length));
+    lines.push('');
+    lines.push(`${'tensor'.padEnd(width)}  ${'shape'.padEnd(16)}  ${'dtype'.padEnd(11)}  action`);
+    for (const t of plan.tensors) {
+      const dtype = t.dtype === t.outputDtype ? t.dtype : `${t.dtype}->${t.outputDtype}`;
+      const action = t.action === 'copy' ? 'copy' : plan.binding.method.name;
+      const aliases = t.models.filter((m) => m.name !== t.name).map((m) => m.name);
+      lines.push(`${t.name.padEnd(width)}  ${formatShape(t.shape).padEnd(16)}  ${dtype.padEnd(11)}  ${action}${aliases.length > 0 ? ` (tied: read as ${[...new Set(aliases)].join(', ')})` : ''}`);
+    }
+    lines.push('');
+  }
+  lines.push(`estimated peak working memory: ${formatBytes(plan.memory.peakBytes)} (set by ${plan.memory.peakTensor || 'nothing'}; plus Node's own ~50 MB)`);
+  lines.push(`input to read: ${formatBytes(plan.inputBytes)} per pass`);
+  lines.push(`output: ${plan.outputPath}, ${formatBytes(plan.outputBytes)} in ${plan.shards.length} file${plan.shards.length === 1 ? '' : 's'}${plan.force ? ' (replacing what is there: --force)' : ''}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,176 @@
+/**
+ * The `mats` command line: merge, inspect, validate. Exit status 0 on success, 1 on a user
+ * error (one "error: ..." message on stderr, the stack only with --verbose), 2 on a bug.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
+import { loadConfig } from '../config/load.js';
+import { UserError } from '../errors.js';
+import { allMethods } from '../methods/registry.js';
+import { planMerge, type MergePlan } from '../pipeline/plan.js';
+import { runMerge, type MergeEvent } from '../pipeline/run.js';
+import { formatBytes } from '../util/format.js';
+import { didYouMean } from '../util/did-you-mean.js';
+import { PACKAGE_VERSION } from '../version.js';
+import { describePlan } from './describe-plan.js';
+import { inspectCheckpoint } from './inspect.js';
+import { createProgress } from './progress.js';
+
+export interface CliIo {
+  readonly stdout: NodeJS.WriteStream;
+  readonly stderr: NodeJS.WriteStream;
+}
+
+const USAGE = `usage: mats <command> [options]
+
+commands:
+  mats merge CONFIG [--out DIR] [--dry-run] [--json-log FILE] [--quiet] [--force]
+      merge the models a YAML config names; --dry-run prints the plan and writes nothing
+  mats validate CONFIG [--out DIR]
+      the checks of --dry-run alone: config, inputs, statistics, output (from headers only)
+  mats inspect PATH [--json]
+      tensors, dtypes, shapes, sizes and metadata of a .safetensors file or a checkpoint folder
+
+options:
+  --out DIR         output folder (overrides output.path in the config)
+  --dry-run         print the plan (tensors, method per tensor, memory, output size); write nothing
+  --json-log FILE   one JSON line per tensor (name, method, seconds, solver report)
+  --quiet           no progress, only errors and the final line
+  --force           replace an existing output folder
+  --verbose         print stack traces of errors
+  --help, --version
+
+methods:
+${allMethods().map((m) => `  ${m.name.padEnd(16)} ${m.summary}`).join('\n')}
+
+Exit status: 0 success, 1 user error (message on stderr), 2 internal error.`;
+
+const COMMANDS = ['merge', 'validate', 'inspect', 'help'];
+
+/** Runs the CLI with argv (without node and script); returns the exit status. */
+export async function runCli(argv: readonly string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  try {
+    return await dispatch(argv, io);
+  } catch (e) {
+    if (e instanceof UserError) {
+      io.stderr.write(`error: ${e.message}\n`);
+      if (verbose && e.stack !== undefined) io.stderr.write(`${e.stack}\n`);
+      return 1;
+    }
+    const err = e as Error;
+    io.stderr.write(`internal error: ${err?.message ?? String(e)}\n`);
+    io.stderr.write(verbose ? `${err?.stack ?? ''}\n` : 'this is a bug in mats; run again with --verbose for the stack trace and report it\n');
+    return 2;
+  }
+}
+
+type OptionValues = Record<string, string | boolean | undefined>;
+
+function parse(argv: readonly string[], options: ParseArgsOptionsConfig): { values: OptionValues; positionals: string[] } {
+  try {
+    const parsed = parseArgs({ args: [...argv], options: { ...options, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    return { values: parsed.values as OptionValues, positionals: parsed.positionals };
+  } catch (e) {
+    throw new UserError(`${(e as Error).message.replace(/\. To specify a positional.*$/s, '')}\n${USAGE.split('\n')[0]} (mats --help for more)`);
+  }
+}
+
+async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    io.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (command === '--version') {
+    io.stdout.write(`${PACKAGE_VERSION}\n`);
+    return 0;
+  }
+  if (!COMMANDS.includes(command)) throw new UserError(`unknown command '${command}'${didYouMean(command, COMMANDS)} (commands: merge, validate, inspect)`);
+
+  if (command === 'inspect') {
+    const { values, positionals } = parse(rest, { json: { type: 'boolean' } });
+    if (values.help) return help(io);
+    const path = single(positionals, 'inspect', 'PATH');
+    io.stdout.write(`${await inspectCheckpoint(path, values.json === true)}\n`);
+    return 0;
+  }
+
+  const { values, positionals } = parse(rest, {
+    out: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    'json-log': { type: 'string' },
+    quiet: { type: 'boolean', short: 'q' },
+    force: { type: 'boolean' },
+  });
+  if (values.help) return help(io);
+  if (command === 'validate' && (values['dry-run'] || values['json-log'] !== undefined)) throw new UserError('validate takes only CONFIG and --out');
+  const config = await loadConfig(single(positionals, command, 'CONFIG'));
+  const out = values.out === undefined ? undefined : resolve(values.out as string);
+  const plan = await planMerge(config, { out, force: values.force === true });
+  try {
+    if (command === 'validate') {
+      io.stdout.write(`${describePlan(plan, false)}\nvalid: nothing wrong found in the config, inputs, statistics or output\n`);
+      return 0;
+    }
+    if (values['dry-run']) {
+      io.stdout.write(`${describePlan(plan, values.quiet !== true)}\ndry run: nothing written\n`);
+      return 0;
+    }
+    return await merge(plan, io, { quiet: values.quiet === true, jsonLog: values['json-log'] as string | undefined });
+  } finally {
+    await plan.close();
+  }
+}
+
+async function merge(plan: MergePlan, io: CliIo, options: { quiet: boolean; jsonLog?: string }): Promise<number> {
+  const progress = createProgress(io.stderr, options.quiet ? 'quiet' : io.stderr.isTTY ? 'bar' : 'lines');
+  let log: WriteStream | undefined;
+  if (options.jsonLog !== undefined) {
+    log = createWriteStream(options.jsonLog);
+    await new Promise<void>((resolve, reject) => {
+      log!.once('open', () => resolve());
+      log!.once('error', (e) => reject(new UserError(`--json-log ${options.jsonLog}: cannot write (${(e as NodeJS.ErrnoException).code ?? e.message})`)));
+    });
+  }
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const onEvent = (e: MergeEvent) => {
+    progress.onEvent(e);
+    if (log !== undefined && e.type === 'tensor') {
+      const { type: _type, ...line } = e;
+      const { report, ...rest } = line;
+      log.write(`${JSON.stringify({ ...rest, ...report })}\n`);
+    }
+  };
+  try {
+    const summary = await runMerge(plan, { onEvent, signal: controller.signal });
+    progress.stop();
+    const rate = summary.inputBytesRead / 1e9 / Math.max(summary.seconds, 1e-9);
+    io.stdout.write(
+      `wrote ${summary.outputPath}: ${summary.merged} tensors merged, ${summary.copied} copied, ${formatBytes(summary.outputBytes)} ` +
+        `in ${summary.seconds.toFixed(2)} s (${summary.passes} pass${summary.passes === 1 ? '' : 'es'}, ${rate.toFixed(2)} GB/s read)\n`,
+    );
+    return 0;
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (log !== undefined) await new Promise<void>((resolve) => log!.end(resolve));
+  }
+}
+
+function single(positionals: string[], command: string, what: string): string {
+  if (positionals.length !== 1) throw new UserError(`${command} takes one ${what}${positionals.length > 1 ? `, got ${positionals.length}: ${positionals.join(' ')}` : ''} (mats --help)`);
+  return positionals[0];
+}
+
+function help(io: CliIo): number {
+  io.stdout.write(`${USAGE}\n`);
+  return 0;
+}

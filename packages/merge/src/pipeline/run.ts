@@ -1,0 +1,203 @@
+/**
+ * Running a plan: the methods' preparation passes, then tensor by tensor (chunk by chunk for
+ * elementwise methods) read -> merge -> write -> free, with the next job's reads in flight
+ * while the current one computes. Output goes to a temporary folder renamed at the end; any
+ * failure or interruption removes it.
+ */
+import { CheckpointOutput } from '../checkpoint/output.js';
+import { UserError } from '../errors.js';
+import type { BoundMethod, MethodRuntime, TensorJob, TensorReport, TensorResult } from '../methods/method.js';
+import { dtypeBytes, isReadableDType } from '../safetensors/dtype.js';
+import { bindingsInOrder, statisticNeeds, type MethodBinding } from './bind.js';
+import { InputJob } from './job.js';
+import type { MergePlan } from './plan.js';
+import type { PlannedTensor } from './sources.js';
+
+export type MergeEvent =
+  /** A pass over the model starts (preparation passes, then 'merge'). */
+  | { readonly type: 'phase'; readonly label: string; readonly totalBytes: number }
+  | { readonly type: 'progress'; readonly doneBytes: number; readonly totalBytes: number }
+  /** A tensor is written. */
+  | {
+      readonly type: 'tensor';
+      readonly name: string;
+      /** The method's name, or 'copy' for integer/bool tensors. */
+      readonly method: string;
+      readonly shape: readonly number[];
+      readonly dtype: string;
+      readonly seconds: number;
+      readonly chunks: number;
+      readonly report?: TensorReport;
+    }
+  | { readonly type: 'log'; readonly message: string };
+
+export interface RunOptions {
+  readonly onEvent?: (event: MergeEvent) => void;
+  /** Aborting stops between jobs and removes the temporary output. */
+  readonly signal?: AbortSignal;
+}
+
+export interface MergeSummary {
+  readonly outputPath: string;
+  readonly merged: number;
+  readonly copied: number;
+  readonly outputBytes: number;
+  readonly inputBytesRead: number;
+  readonly seconds: number;
+  readonly passes: number;
+}
+
+type WorkItem = { kind: 'copy'; tensor: PlannedTensor } | { kind: 'job'; tensor: PlannedTensor; index: number; offset: number; length: number; last: boolean; chunks: number };
+
+function workList(plan: MergePlan): WorkItem[] {
+  const items: WorkItem[] = [];
+  let index = 0;
+  for (const tensor of plan.tensors) {
+    if (tensor.action === 'copy') {
+      items.push({ kind: 'copy', tensor });
+      continue;
+    }
+    const step = plan.elementwise ? plan.chunkElements : Math.max(tensor.size, 1);
+    const chunks = Math.max(1, Math.ceil(tensor.size / step));
+    for (let c = 0; c < chunks; c++) {
+      const offset = c * step;
+      items.push({ kind: 'job', tensor, index: index++, offset, length: Math.min(step, tensor.size - offset), last: c === chunks - 1, chunks });
+    }
+  }
+  return items;
+}
+
+const widthOf = (dtype: string) => (isReadableDType(dtype) ? dtypeBytes(dtype) : 1);
+
+function jobInputBytes(plan: MergePlan, item: WorkItem): number {
+  if (item.kind === 'copy') return item.tensor.size * widthOf(item.tensor.dtype);
+  const inputs = item.tensor.models.length + (plan.usesBase ? 1 : 0);
+  return inputs * item.length * widthOf(item.tensor.dtype);
+}
+
+export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promise<MergeSummary> {
+  const started = performance.now();
+  const emit = options.onEvent ?? (() => undefined);
+  const items = workList(plan);
+  const jobs = items.filter((i): i is Extract<WorkItem, { kind: 'job' }> => i.kind === 'job');
+  const weights = plan.config.models.map((m) => m.weight);
+  const usesStatistics = plan.merged.some((t) => statisticNeeds(plan.binding, t).length > 0);
+  let bytesRead = 0;
+  let passes = 0;
+
+  const checkAborted = () => {
+    if (options.signal?.aborted) throw new UserError('merge interrupted; nothing was written');
+  };
+  const makeJob = (item: Extract<WorkItem, { kind: 'job' }>) => new InputJob(item.tensor, item.index, item.offset, item.length, plan.config.precision, weights);
+
+  /** Jobs in plan order, each prefetching the next one's inputs. */
+  async function* jobPass(label: string): AsyncGenerator<TensorJob> {
+    passes++;
+    const total = jobs.reduce((s, j) => s + jobInputBytes(plan, j), 0);
+    emit({ type: 'phase', label, totalBytes: total });
+    let done = 0;
+    let next: InputJob | undefined;
+    for (let k = 0; k < jobs.length; k++) {
+      checkAborted();
+      const job = next ?? makeJob(jobs[k]);
+      if (next === undefined) job.prefetch(plan.usesBase, usesStatistics);
+      next = k + 1 < jobs.length ? makeJob(jobs[k + 1]) : undefined;
+      next?.prefetch(plan.usesBase, usesStatistics);
+      yield job;
+      const bytes = jobInputBytes(plan, jobs[k]);
+      done += bytes;
+      bytesRead += bytes;
+      emit({ type: 'progress', doneBytes: done, totalBytes: total });
+    }
+  }
+
+  const runtime: MethodRuntime = {
+    backend: plan.backend,
+    precision: plan.config.precision,
+    seed: plan.config.seed,
+    log: (message) => emit({ type: 'log', message }),
+  };
+
+  // Bind every method in the tree to its state; nested methods are prepared first.
+  const bound = new Map<MethodBinding, BoundMethod>();
+  const output = await CheckpointOutput.create(plan.outputPath, plan.shards, plan.metadata, plan.force);
+  try {
+    for (const b of bindingsInOrder(plan.binding)) {
+      const state = b.method.prepare === undefined ? undefined : await b.method.prepare({ ...runtime, parameters: b.parameters, tensors: plan.merged, modelCount: plan.config.models.length, weights, pass: jobPass });
+      const nested = Object.fromEntries(Object.entries(b.nested).map(([k, n]) => [k, bound.get(n)!]));
+      bound.set(b, {
+        name: b.method.name,
+        parameters: b.parameters,
+        merge: (job) => b.method.merge(job, { ...runtime, parameters: b.parameters, state, nested }),
+      });
+    }
+    const root = bound.get(plan.binding)!;
+
+    // The merge pass: copies and jobs in plan order, so shards fill one after another.
+    passes++;
+    const total = items.reduce((s, i) => s + jobInputBytes(plan, i), 0);
+    emit({ type: 'phase', label: 'merge', totalBytes: total });
+    let done = 0;
+    let next: InputJob | undefined;
+    // For each item, the next job after it (for read-ahead).
+    const nextJob: (Extract<WorkItem, { kind: 'job' }> | undefined)[] = new Array(items.length);
+    for (let k = items.length - 1, following: Extract<WorkItem, { kind: 'job' }> | undefined; k >= 0; k--) {
+      nextJob[k] = following;
+      const it = items[k];
+      if (it.kind === 'job') following = it;
+    }
+    let tensorStart = performance.now();
+    let report: TensorReport | undefined;
+    for (let k = 0; k < items.length; k++) {
+      checkAborted();
+      const item = items[k];
+      if (item.kind === 'copy') {
+        const t0 = performance.now();
+        const source = item.tensor.base ?? item.tensor.models[0];
+        await output.writeBytes(item.tensor.name, await source.checkpoint.readBytes(source.name));
+        emit({ type: 'tensor', name: item.tensor.name, method: 'copy', shape: item.tensor.shape, dtype: item.tensor.outputDtype, seconds: (performance.now() - t0) / 1000, chunks: 1 });
+      } else {
+        if (item.offset === 0) {
+          tensorStart = performance.now();
+          report = undefined;
+        }
+        const job = next !== undefined && next.index === item.index ? next : makeJob(item);
+        if (job !== next) job.prefetch(plan.usesBase, usesStatistics);
+        const following = nextJob[k];
+        next = following === undefined ? undefined : makeJob(following);
+        next?.prefetch(plan.usesBase, usesStatistics);
+        const result = checkResult(await root.merge(job), job, plan.binding.method.name);
+        await output.writeFloats(item.tensor.name, result.values, item.offset);
+        if (result.report !== undefined) report = { ...report, ...result.report };
+        if (item.last) {
+          emit({ type: 'tensor', name: item.tensor.name, method: plan.binding.method.name, shape: item.tensor.shape, dtype: item.tensor.outputDtype, seconds: (performance.now() - tensorStart) / 1000, chunks: item.chunks, report });
+        }
+      }
+      const bytes = jobInputBytes(plan, item);
+      done += bytes;
+      bytesRead += bytes;
+      emit({ type: 'progress', doneBytes: done, totalBytes: total });
+    }
+    checkAborted();
+    await output.commit();
+  } catch (e) {
+    await output.abort();
+    throw e;
+  }
+  return {
+    outputPath: plan.outputPath,
+    merged: plan.merged.length,
+    copied: plan.tensors.length - plan.merged.length,
+    outputBytes: plan.outputBytes,
+    inputBytesRead: bytesRead,
+    seconds: (performance.now() - started) / 1000,
+    passes,
+  };
+}
+
+function checkResult(result: TensorResult, job: TensorJob, method: string): TensorResult {
+  if (result.values.length !== job.length) {
+    throw new Error(`method ${method} returned ${result.values.length} values for tensor ${job.name} (expected ${job.length})`);
+  }
+  return result;
+}
