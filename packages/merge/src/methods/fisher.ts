@@ -1,0 +1,51 @@
+/**
+ * fisher (diagonal Fisher merging; Matena & Raffel, "Merging Models with Fisher-Weighted
+ * Averaging", 2022; METHODS.md): C_i = w_i diag(F_i), so
+ *   theta = sum_i w_i F_i theta_i / sum_i w_i F_i,
+ * with F_i floored at `floor` (the MaTS reference code's 1e-8): a coordinate no task cares
+ * about gets the weighted average. Solved by core: the Sum of Diagonals is one Diagonal, whose
+ * solve is elementwise, so the method is elementwise and large tensors go through in chunks.
+ * Tensors without a Fisher in every model are averaged, and the report says so.
+ */
+import { solve } from '@mats/core';
+import { z } from 'zod';
+import { UserError } from '../errors.js';
+import { weightedAverage } from './average.js';
+import { defineMethod } from './method.js';
+import { DEFAULT_FISHER_FLOOR } from './statistic-factors.js';
+import { activeModels, selectSubspace, subspaceNeeds } from './subspace.js';
+import { buildTaskSystem } from './task-system.js';
+
+export const fisherParameters = z.strictObject({
+  /** Fisher entries below it are raised to it (0 keeps them: a coordinate no task sees gets 0). */
+  floor: z.number().finite().gte(0).default(DEFAULT_FISHER_FLOOR),
+});
+
+export const fisher = defineMethod({
+  name: 'fisher',
+  summary: 'diagonal Fisher merging: sum_i w_i F_i theta_i / sum_i w_i F_i (needs fisher statistics)',
+  parameters: fisherParameters,
+  requiresBase: () => false,
+  elementwise: () => true,
+  statistics: (tensor) => subspaceNeeds(tensor, 'diagonal'),
+  // Inputs aside: per model a floored copy of F and its upload, the rhs and the solution.
+  workingBytes: (length, modelCount) => length * 8 * (2 * modelCount + 4),
+  async merge(job, { parameters, backend }) {
+    if (job.length === 0) return { values: new Float64Array(0) };
+    const models = activeModels(job);
+    const selection = selectSubspace(job, 'diagonal', models);
+    if ('fallback' in selection) return { values: await weightedAverage(job), report: { fallback: selection.fallback } };
+    const system = await buildTaskSystem(job, 'diagonal', models, backend, { floor: parameters.floor, shrink: 1, damping: 0 });
+    try {
+      const result = solve(system.system, system.rhs);
+      const values = backend.toArray(result.x);
+      backend.dispose(result.x);
+      if (result.status !== 'converged') {
+        throw new UserError(`tensor ${job.name}: Fisher merging failed (${result.status}): ${result.message}`);
+      }
+      return { values, report: { details: { subspace: 'diagonal', rule: result.method, ...(result.note !== undefined ? { note: result.note } : {}) } } };
+    } finally {
+      system.dispose();
+    }
+  },
+});
