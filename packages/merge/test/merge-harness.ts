@@ -22,6 +22,8 @@ export interface HarnessOptions {
   readonly precision?: 'float32' | 'float64';
   readonly outputDtype?: string;
   readonly chunkElements?: number;
+  /** The folder to write inputs and output to (default: a fresh temporary one). */
+  readonly dir?: string;
   /** Extra top-level config keys. */
   readonly extra?: Record<string, unknown>;
 }
@@ -55,7 +57,7 @@ export async function readAllFloats(path: string): Promise<Map<string, Float64Ar
 }
 
 export async function mergeInMemory(options: HarnessOptions): Promise<HarnessResult> {
-  const dir = await tempFolder();
+  const dir = options.dir ?? (await tempFolder());
   const config: Record<string, unknown> = {
     method: options.method,
     models: [] as unknown[],
