@@ -1,7 +1,7 @@
 /**
  * The merge system of one tensor (DESIGN.md eq. 1): (sum_i C_i) theta = sum_i C_i theta_i,
  * with each C_i a @mats/core operator built from model i's statistics. The sum is built by
- * core's sumOf, so dispatch keeps the closed forms in reach (a Sum of Diagonals is a Diagonal,
+ * core's add, so dispatch keeps the closed forms in reach (a Sum of Diagonals is a Diagonal,
  * a Sum of Grams a Gram, two Kroneckers have the simultaneous diagonalisation).
  *
  * A model's weight w_i scales its C_i (w_i C_i), so the identity subspace gives the weighted
@@ -13,9 +13,10 @@ import {
   GramOperator,
   IdentityOperator,
   KroneckerOperator,
+  SumOperator,
+  add,
   disposeOperator,
   scale,
-  sumOf,
   type Backend,
   type LinearOperator,
   type Tensor,
@@ -54,50 +55,76 @@ export function blockShape(job: Pick<TensorJob, 'shape' | 'size' | 'length'>): r
   return job.shape.length === 0 ? [1] : job.shape;
 }
 
-/** Builds sum_i w_i C_i and sum_i w_i C_i theta_i over the given models, on backend. */
+/**
+ * Builds sum_i w_i C_i and sum_i w_i C_i theta_i over the given models, on backend. The sum is
+ * folded with core's add one model at a time, and a C_i the running sum no longer needs (a
+ * Diagonal, Gram or Dense merged into the sum's own) is released at once: memory holds two
+ * models' statistics, not M, wherever the structure merges. Kroneckers stay parts of a Sum.
+ */
 export async function buildTaskSystem(job: TensorJob, subspace: Subspace, models: readonly number[], backend: Backend, options: TaskSystemOptions): Promise<TaskSystem> {
   const shape = blockShape(job);
-  const uploaded: Tensor[] = [];
-  const upload = (data: ArrayLike<number>, s: readonly number[]) => {
-    const t = backend.fromArray(data, s);
-    uploaded.push(t);
-    return t;
+  /** Tensors uploaded for each operator built here (operators never own what they are given). */
+  const uploads = new Map<LinearOperator, Tensor[]>();
+  const release = (op: LinearOperator) => {
+    // A Sum's parts live on in the sum that replaced it: release its own scratch only.
+    if (op instanceof SumOperator) op.dispose();
+    else disposeOperator(op);
+    for (const t of uploads.get(op) ?? []) backend.dispose(t);
+    uploads.delete(op);
   };
-  const operators: LinearOperator[] = [];
-  let rhs: Tensor | undefined;
-  let term: Tensor | undefined;
+  let system: LinearOperator | undefined;
+  const rhs = backend.zeros(shape);
+  const term = backend.zeros(shape);
   try {
-    rhs = backend.zeros(shape);
-    term = backend.zeros(shape);
     for (const i of models) {
-      const c = await taskOperator(job, i, subspace, shape, backend, upload, options);
-      operators.push(c);
+      const tensors: Tensor[] = [];
+      const upload = (data: ArrayLike<number>, s: readonly number[]) => {
+        const t = backend.fromArray(data, s);
+        tensors.push(t);
+        return t;
+      };
+      let c: LinearOperator;
+      try {
+        c = await taskOperator(job, i, subspace, shape, backend, upload, options);
+      } catch (e) {
+        for (const t of tensors) backend.dispose(t);
+        throw e;
+      }
+      uploads.set(c, tensors);
       const theta = backend.fromArray(await job.model(i), shape);
       c.apply(theta, term); // w_i C_i theta_i
       backend.dispose(theta);
       backend.axpy(1, term, rhs);
+      const next: LinearOperator = system === undefined ? c : add(system, c);
+      if (system !== undefined && !keeps(next, system)) release(system);
+      if (!keeps(next, c)) release(c);
+      system = next;
     }
     backend.dispose(term);
-    const system = sumOf(operators);
-    const rhsTensor = rhs;
+    const sum = system!;
     return {
       shape,
-      system,
-      rhs: rhsTensor,
+      system: sum,
+      rhs,
       dispose() {
-        disposeOperator(system);
-        for (const c of operators) disposeOperator(c);
-        for (const t of uploaded) backend.dispose(t);
-        backend.dispose(rhsTensor);
+        disposeOperator(sum);
+        for (const ts of uploads.values()) for (const t of ts) backend.dispose(t);
+        uploads.clear();
+        backend.dispose(rhs);
       },
     };
   } catch (e) {
-    for (const c of operators) disposeOperator(c);
-    for (const t of uploaded) backend.dispose(t);
-    if (rhs !== undefined) backend.dispose(rhs);
-    if (term !== undefined) backend.dispose(term);
+    if (system !== undefined) disposeOperator(system);
+    for (const ts of uploads.values()) for (const t of ts) backend.dispose(t);
+    backend.dispose(rhs);
+    backend.dispose(term);
     throw e;
   }
+}
+
+/** Whether the running sum `next` still holds `op` (is it, or has it as a part). */
+function keeps(next: LinearOperator, op: LinearOperator): boolean {
+  return next === op || (next instanceof SumOperator && next.parts.includes(op));
 }
 
 /** w_i C_i for model i. */
