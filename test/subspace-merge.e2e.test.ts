@@ -5,30 +5,13 @@
  * wrong shape or a non-symmetric Gram rejected with exit status 1 before any output is written.
  * Needs `npm run build` first (npm test does it).
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { randomArray, randomSpd, referenceKronecker, referenceMatVec, referenceSpdSolve } from '@mats/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Checkpoint, writeSafetensorsFile, type TensorData } from '@mats/merge';
-
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'packages', 'merge', 'bin', 'mats.js');
-const BUILT = join(dirname(BIN), '..', 'dist', 'cli', 'main.js');
-
-function mats(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+import { mats, requireBuiltBin } from './mats-bin.js';
 
 const OUT = 4;
 const IN = 3;
@@ -72,7 +55,7 @@ const config = (out: string, statsOf: (i: number) => string) =>
 let dir: string;
 
 beforeAll(async () => {
-  if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run npm run build first (npm test does)`);
+  requireBuiltBin();
   dir = await mkdtemp(join(tmpdir(), 'mats-subspace-e2e-'));
   await writeSafetensorsFile(join(dir, 'base.safetensors'), model(tasks[0]));
   for (let i = 1; i <= MODELS; i++) {

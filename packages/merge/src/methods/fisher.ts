@@ -10,11 +10,10 @@
 import { solve } from '@mats/core';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
-import { weightedAverage } from './average.js';
 import { defineMethod } from './method.js';
 import { DEFAULT_FISHER_FLOOR } from './statistic-factors.js';
-import { activeModels, selectSubspace, subspaceNeeds } from './subspace.js';
-import { buildTaskSystem } from './task-system.js';
+import { subspaceNeeds } from './subspace.js';
+import { mergeInSubspace } from './subspace-merge.js';
 
 export const fisherParameters = z.strictObject({
   /** Fisher entries below it are raised to it (0 keeps them: a coordinate no task sees gets 0). */
@@ -31,12 +30,7 @@ export const fisher = defineMethod({
   // Inputs aside: per model a floored copy of F and its upload, the rhs and the solution.
   workingBytes: (length, modelCount) => length * 8 * (2 * modelCount + 4),
   async merge(job, { parameters, backend }) {
-    if (job.length === 0) return { values: new Float64Array(0) };
-    const models = activeModels(job);
-    const selection = selectSubspace(job, 'diagonal', models);
-    if ('fallback' in selection) return { values: await weightedAverage(job), report: { fallback: selection.fallback } };
-    const system = await buildTaskSystem(job, 'diagonal', models, backend, { floor: parameters.floor, shrink: 1, damping: 0 });
-    try {
+    return mergeInSubspace(job, 'diagonal', backend, { floor: parameters.floor, shrink: 1, damping: 0 }, async (system) => {
       const result = solve(system.system, system.rhs);
       const values = backend.toArray(result.x);
       backend.dispose(result.x);
@@ -44,8 +38,6 @@ export const fisher = defineMethod({
         throw new UserError(`tensor ${job.name}: Fisher merging failed (${result.status}): ${result.message}`);
       }
       return { values, report: { details: { subspace: 'diagonal', rule: result.method, ...(result.note !== undefined ? { note: result.note } : {}) } } };
-    } finally {
-      system.dispose();
-    }
+    });
   },
 });

@@ -13,13 +13,12 @@
  */
 import { solve, type Backend, type SolveOptions, type Tensor } from '@mats/core';
 import { z } from 'zod';
-import { weightedAverage } from './average.js';
 import { defineMethod, type BoundMethod, type MethodCall, type TensorJob } from './method.js';
 import { gramKnobs } from './regmean.js';
 import { solveReport } from './solve-report.js';
 import { DEFAULT_FISHER_FLOOR } from './statistic-factors.js';
-import { SUBSPACES, activeModels, selectSubspace, subspaceNeeds, type Subspace } from './subspace.js';
-import { buildTaskSystem } from './task-system.js';
+import { SUBSPACES, subspaceNeeds, type Subspace } from './subspace.js';
+import { mergeInSubspace } from './subspace-merge.js';
 
 /** Initialisations that are not a method's output. */
 const PLAIN_INITS = ['zeros', 'base'] as const;
@@ -107,30 +106,26 @@ export const mats = defineMethod({
     const call = initCall(p);
     return call === undefined ? {} : { init: call };
   },
-  // Inputs aside: the rhs, x0, x, CG's four work vectors, a term, and per model a diagonal or a theta upload.
-  workingBytes: (length, modelCount) => length * 8 * (10 + modelCount),
+  // Inputs aside: the rhs, x0, x, CG's four work vectors, a term, a theta upload, the running
+  // sum and one model's C_i (a Diagonal; Gram and Kronecker factors count as statistics).
+  workingBytes: (length) => length * 8 * 12,
   async merge(job, { parameters: p, backend, nested, log }) {
-    if (job.size === 0) return { values: new Float64Array(0) };
-    const models = activeModels(job);
-    const selection = selectSubspace(job, p.subspace, models);
-    if ('fallback' in selection) return { values: await weightedAverage(job), report: { fallback: selection.fallback } };
-    const { subspace } = selection;
-    const system = await buildTaskSystem(job, subspace, models, backend, { shrink: p.shrink, damping: p.damping, floor: DEFAULT_FISHER_FLOOR });
-    let x0: Tensor | undefined;
-    try {
-      x0 = await initialGuess(job, p, nested.init, backend, system.shape);
-      const result = solve(system.system, system.rhs, solveOptions(p, subspace, x0));
-      const values = backend.toArray(result.x);
-      backend.dispose(result.x);
-      const report = solveReport(job.name, subspace, result, log);
-      if (p.solver === 'exact' && result.method === 'pcg') {
-        const why = `solver: exact: no closed form for ${subspace} with ${models.length} models; solved by PCG`;
-        return { values, report: { ...report, details: { ...report.details, note: [why, report.details?.note].filter(Boolean).join('; ') } } };
+    const options = { shrink: p.shrink, damping: p.damping, floor: DEFAULT_FISHER_FLOOR };
+    return mergeInSubspace(job, p.subspace, backend, options, async (system, subspace, models) => {
+      const x0 = await initialGuess(job, p, nested.init, backend, system.shape);
+      try {
+        const result = solve(system.system, system.rhs, solveOptions(p, subspace, x0));
+        const values = backend.toArray(result.x);
+        backend.dispose(result.x);
+        const report = solveReport(job.name, subspace, result, log);
+        if (p.solver === 'exact' && result.method === 'pcg') {
+          const why = `solver: exact: no closed form for ${subspace} with ${models.length} models; solved by PCG`;
+          return { values, report: { ...report, details: { ...report.details, note: [why, report.details?.note].filter(Boolean).join('; ') } } };
+        }
+        return { values, report };
+      } finally {
+        if (x0 !== undefined) backend.dispose(x0);
       }
-      return { values, report };
-    } finally {
-      if (x0 !== undefined) backend.dispose(x0);
-      system.dispose();
-    }
+    });
   },
 });

@@ -13,12 +13,11 @@
  */
 import { solve } from '@mats/core';
 import { z } from 'zod';
-import { weightedAverage } from './average.js';
 import { defineMethod } from './method.js';
 import { solveReport } from './solve-report.js';
 import { DEFAULT_FISHER_FLOOR } from './statistic-factors.js';
-import { activeModels, selectSubspace, subspaceNeeds } from './subspace.js';
-import { buildTaskSystem } from './task-system.js';
+import { subspaceNeeds } from './subspace.js';
+import { mergeInSubspace } from './subspace-merge.js';
 
 /** Knobs shared by every method that builds Gram factors. */
 export const gramKnobs = {
@@ -47,18 +46,12 @@ export const regmean = defineMethod({
   elementwise: () => false,
   statistics: (tensor) => subspaceNeeds(tensor, 'gram'),
   async merge(job, { parameters, backend, precision, log }) {
-    if (job.size === 0) return { values: new Float64Array(0) };
-    const models = activeModels(job);
-    const selection = selectSubspace(job, 'gram', models);
-    if ('fallback' in selection) return { values: await weightedAverage(job), report: { fallback: selection.fallback } };
-    const system = await buildTaskSystem(job, 'gram', models, backend, { shrink: parameters.shrink, damping: parameters.damping, floor: DEFAULT_FISHER_FLOOR });
-    try {
+    const options = { shrink: parameters.shrink, damping: parameters.damping, floor: DEFAULT_FISHER_FLOOR };
+    return mergeInSubspace(job, 'gram', backend, options, async (system) => {
       const result = solve(system.system, system.rhs, { rtol: closedFormTolerance(precision) });
       const values = backend.toArray(result.x);
       backend.dispose(result.x);
       return { values, report: solveReport(job.name, 'gram', result, log) };
-    } finally {
-      system.dispose();
-    }
+    });
   },
 });
