@@ -235,6 +235,7 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     await generate(dir, o);
     console.log(`generated ${o.models} models + base, ${o.layers} layers of ${o.dim} x ${o.dim} with K-FAC statistics in ${((performance.now() - t0) / 1000).toFixed(1)} s (${dir})`);
+    console.log(`cpu backend: ${createCpuBackend(o.precision).mode}`);
     console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((v) => v.toFixed(2)).join(' ')} (shared: other jobs run at the same time)`);
     console.log(`command: node packages/merge/bin/mats.js merge CONFIG --quiet --json-log LOG  (mats, subspace kfac, rtol ${o.rtol}, ${o.precision}, cpu, init task_arithmetic 0.3)\n`);
     const rows: Row[] = [];
