@@ -27,8 +27,9 @@ export const fisher = defineMethod({
   requiresBase: () => false,
   elementwise: () => true,
   statistics: (tensor) => subspaceNeeds(tensor, 'diagonal'),
-  // Inputs aside: per model a floored copy of F and its upload, the rhs and the solution.
-  workingBytes: (length, modelCount) => length * 8 * (2 * modelCount + 4),
+  // Inputs aside: the running sum and one model's F (a floored copy, its upload, core's host
+  // copy each), a theta upload, the rhs, a term, the solution and its host copy.
+  workingBytes: (length) => length * 8 * 12,
   async merge(job, { parameters, backend }) {
     return mergeInSubspace(job, 'diagonal', backend, { floor: parameters.floor, shrink: 1, damping: 0 }, async (system) => {
       const result = solve(system.system, system.rhs);

@@ -7,7 +7,8 @@
  * Cholesky of sum_i A_i, its residual checked and refined by PCG when it misses the tolerance.
  *
  * A singular sum (an input feature no task's data ever fires) has no Cholesky: core then solves
- * by CG from zero, which converges to the pseudo-inverse solution (the MaTS reference code
+ * by PCG from zero (preconditioned by a damped inverse with the same eigenvectors), which
+ * converges to the pseudo-inverse solution (the MaTS reference code
  * inverts the non-zero sub-block, the same answer: such a column of W is 0); the report's note
  * says so. damping > 0 is the cleaner fix. Other tensors are averaged, and the report says so.
  */
