@@ -40,14 +40,14 @@ const stats = (t: Task, a = t.a, aShape = [IN, IN]): TensorData[] => [
   { name: 'layer.weight::grad_gram', dtype: 'F64', shape: [OUT, OUT], data: t.g },
 ];
 
-const config = (out: string, statsOf: (i: number) => string) =>
+const config = (out: string, statsOf: (i: number) => string, compute = ['precision: float64']) =>
   [
     'method: mats',
     'base: base.safetensors',
     'models:',
     ...Array.from({ length: MODELS }, (_, i) => `  - {path: task${i + 1}.safetensors, stats: ${statsOf(i + 1)}}`),
     'parameters: {subspace: kfac, rtol: 1.0e-12, iterations: 500}',
-    'precision: float64',
+    ...compute,
     `output: {path: ${out}, dtype: float64}`,
     '',
   ].join('\n');
@@ -68,6 +68,7 @@ beforeAll(async () => {
   asymmetric[1] += 0.5;
   await writeSafetensorsFile(join(dir, 'asymmetric.stats.safetensors'), stats(tasks[2], asymmetric));
   await writeFile(join(dir, 'kfac.yaml'), config('merged', (i) => `task${i}.stats.safetensors`));
+  await writeFile(join(dir, 'kfac-gpu.yaml'), config('merged-gpu', (i) => `task${i}.stats.safetensors`, ['precision: float32', 'backend: gpu']).replace('rtol: 1.0e-12', 'rtol: 1.0e-6'));
   await writeFile(join(dir, 'wrong-shape.yaml'), config('bad1', (i) => (i === 2 ? 'wrong-shape.stats.safetensors' : `task${i}.stats.safetensors`)));
   await writeFile(join(dir, 'asymmetric.yaml'), config('bad2', (i) => (i === 2 ? 'asymmetric.stats.safetensors' : `task${i}.stats.safetensors`)));
 });
@@ -114,6 +115,30 @@ describe('mats merge with K-FAC statistics (end to end)', () => {
     expect(weight.initialResidualNorm).toBeGreaterThan(weight.residualNorm);
     expect(weight.residualNorm).toBeLessThanOrEqual(1e-12 * Math.hypot(...rhs) * 1.0001);
     expect(lines.find((l) => l.name === 'layer.bias')).toMatchObject({ fallback: expect.stringMatching(/^average: kfac needs a 2-D/) });
+  });
+
+  it('runs the same K-FAC merge on the GPU backend in float32, to float32 accuracy', async () => {
+    const r = await mats(['merge', 'kfac-gpu.yaml'], dir);
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^merged layer\.weight \[4, 3\] F64 in [\d.]+ s \(kfac, converged, /m);
+    const mode = /^backend: gpu \((\w+)\), precision float32$/m.exec(r.stderr)?.[1];
+    // CI provides headless-gl under Xvfb: there the solve must have run on the GL path.
+    if (process.env.MATS_REQUIRE_HEADLESSGL === '1') expect(mode).toBe('headlessgl');
+    else expect(mode).toMatch(/^(headlessgl|webgl2|webgl|webasm|cpu)$/);
+    const cpu = await Checkpoint.open(join(dir, 'merged'));
+    const gpu = await Checkpoint.open(join(dir, 'merged-gpu'));
+    try {
+      const expected = await cpu.readFloats('layer.weight', 'float64');
+      const got = await gpu.readFloats('layer.weight', 'float64');
+      const scale = Math.max(...expected.map(Math.abs));
+      // rtol 1e-6 on a well-conditioned 12 x 12 system, in float32 storage.
+      for (let j = 0; j < expected.length; j++) expect(Math.abs(got[j] - expected[j])).toBeLessThanOrEqual(1e-4 * scale);
+      expect(gpu.metadata.mats_method).toBe('mats');
+    } finally {
+      await cpu.close();
+      await gpu.close();
+    }
   });
 
   it('rejects a statistics file with a wrong shape before writing anything, naming file, key and shapes', async () => {
