@@ -1,6 +1,7 @@
 import {
   checkOperands,
-  checkSameSize,
+  checkRange,
+  elementwiseOperands,
   formatShape,
   gemmDims,
   ShapeError,
@@ -202,26 +203,14 @@ export class CpuBackend implements Backend {
   }
 
   private pair(operation: string, x: Tensor, y: Tensor): [CpuTensor, CpuTensor] {
-    checkOperands(this, operation, x, y);
-    checkSameSize(operation, x, y);
-    return [x as CpuTensor, y as CpuTensor];
+    return elementwiseOperands<CpuTensor>(this, operation, x, y) as [CpuTensor, CpuTensor];
   }
 
   private triple(operation: string, x: Tensor, y: Tensor, out: Tensor): [CpuTensor, CpuTensor, CpuTensor] {
-    checkOperands(this, operation, x, y, out);
-    checkSameSize(operation, x, y);
-    checkSameSize(operation, x, out);
-    return [x as CpuTensor, y as CpuTensor, out as CpuTensor];
+    return elementwiseOperands<CpuTensor>(this, operation, x, y, out) as [CpuTensor, CpuTensor, CpuTensor];
   }
 }
 
-function checkRange(operation: string, t: Tensor, offset: number, length: number, role: string): void {
-  if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > t.size) {
-    throw new ShapeError(
-      `${operation}: ${role} range [${offset}, ${offset + length}) does not fit a tensor of ${t.size} elements ${formatShape(t.shape)}`,
-    );
-  }
-}
 
 function checkWork(name: string, value: number): number {
   if (!(value >= 0)) throw new RangeError(`cpu backend: ${name} must be a number >= 0, got ${value}`);

@@ -1,6 +1,7 @@
 import {
   checkOperands,
-  checkSameSize,
+  checkRange,
+  elementwiseOperands,
   formatShape,
   gemmDims,
   ShapeError,
@@ -317,16 +318,11 @@ export class GpuBackend implements Backend {
   }
 
   private pair(operation: string, x: Tensor, y: Tensor): [GpuTensor, GpuTensor] {
-    checkOperands(this, operation, x, y);
-    checkSameSize(operation, x, y);
-    return [x as GpuTensor, y as GpuTensor];
+    return elementwiseOperands<GpuTensor>(this, operation, x, y) as [GpuTensor, GpuTensor];
   }
 
   private triple(operation: string, x: Tensor, y: Tensor, out: Tensor): [GpuTensor, GpuTensor, GpuTensor] {
-    checkOperands(this, operation, x, y, out);
-    checkSameSize(operation, x, y);
-    checkSameSize(operation, x, out);
-    return [x as GpuTensor, y as GpuTensor, out as GpuTensor];
+    return elementwiseOperands<GpuTensor>(this, operation, x, y, out) as [GpuTensor, GpuTensor, GpuTensor];
   }
 }
 
@@ -343,13 +339,6 @@ function maxTextureSize(mode: GpuMode): number {
   return features?.maxTextureSize ?? 4096;
 }
 
-function checkRange(operation: string, t: Tensor, offset: number, length: number, role: string): void {
-  if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > t.size) {
-    throw new ShapeError(
-      `${operation}: ${role} range [${offset}, ${offset + length}) does not fit a tensor of ${t.size} elements ${formatShape(t.shape)}`,
-    );
-  }
-}
 
 /** A gpu.js backend (float32). The default mode is the best available; backend.mode says which. */
 export function createGpuBackend(options: GpuBackendOptions = {}): GpuBackend {
