@@ -13,8 +13,10 @@ import type { WasmApi, WasmMemory, WasmModule } from './webassembly-api.js';
 
 export function kernelWorkerMain(): void {
   const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+  // A specifier in a variable: a browser bundle of this package must not try to resolve it.
+  const workerThreadsModule = 'node:worker_threads';
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const { workerData } = require(workerThreadsModule) as typeof import('node:worker_threads');
   const { module, memory, control, index, slotWords, argsOffset, exportNames } = workerData as {
     module: WasmModule;
     memory: WasmMemory;
