@@ -3,29 +3,12 @@
  * checked against a plain computation; --json-log, --dry-run, validate, inspect, exit codes.
  * Needs `npm run build` first (npm test does it).
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Checkpoint, writeSafetensorsFile, type TensorData } from '@mats/merge';
-
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'packages', 'merge', 'bin', 'mats.js');
-const BUILT = join(dirname(BIN), '..', 'dist', 'cli', 'main.js');
-
-function mats(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+import { mats, requireBuiltBin } from './mats-bin.js';
 
 /** Deterministic values, exact in float32 and bfloat16 (multiples of 1/8 in [-4, 4)). */
 function values(n: number, seed: number): Float32Array {
@@ -56,7 +39,7 @@ async function writeSharded(folder: string, tensors: TensorData[]): Promise<void
 let dir: string;
 
 beforeAll(async () => {
-  if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run npm run build first (npm test does)`);
+  requireBuiltBin();
   dir = await mkdtemp(join(tmpdir(), 'mats-cli-e2e-'));
   await writeSharded(join(dir, 'base'), model(0));
   for (let i = 1; i <= 3; i++) await writeSharded(join(dir, `task${i}`), model(i));

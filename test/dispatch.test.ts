@@ -112,6 +112,36 @@ describe('add keeps structure, and reaches the right rule for each pair', () => 
     expect(sumOf([d1, d2, d1]).kind).toBe('diagonal');
   });
 
+  it('sumOf releases the partial sums it made on the way, and nothing else', () => {
+    const made: Tensor[] = [];
+    const target = be as unknown as { zeros: (shape: readonly number[]) => Tensor };
+    const zeros = target.zeros;
+    target.zeros = (shape) => {
+      const t = zeros.call(be, shape);
+      made.push(t);
+      return t;
+    };
+    try {
+      const ds = [1, 2, 3, 4].map((seed) => operator('diagonal', 2, 3, seed).operator as DiagonalOperator);
+      const sum = sumOf(ds) as DiagonalOperator;
+      // d1 + d2 and (d1 + d2) + d3 are gone; the final sum and the parts' own tensors are not.
+      expect(made.filter((t) => !t.disposed)).toEqual([sum.values]);
+      expect(ds.every((d) => !d.values.disposed)).toBe(true);
+      expect(distance(host(sum.values), host(ds[0].values).map((v, i) => v + ds.slice(1).reduce((s, d) => s + host(d.values)[i], 0)))).toBeLessThan(1e-13);
+      // A partial sum that the next one keeps as a part survives: (d1 + d2) + K is Sum([d12, K]).
+      made.length = 0;
+      const mixed = sumOf([ds[0], ds[1], operator('kronecker', 2, 3, 5).operator]) as SumOperator;
+      expect(mixed.parts[0]).toBeInstanceOf(DiagonalOperator);
+      expect((mixed.parts[0] as DiagonalOperator).values.disposed).toBe(false);
+      const x = be.fromArray(randomArray(6, 9), [2, 3]);
+      const y = be.zeros([2, 3]);
+      mixed.apply(x, y);
+      expect(host(y).every(Number.isFinite)).toBe(true);
+    } finally {
+      target.zeros = zeros;
+    }
+  });
+
   it('names both shapes when the blocks differ', () => {
     expect(() => add(d1, operator('diagonal', 3, 2, 1).operator)).toThrow(/part 1 \(diagonal \[3, 2\]\) acts on shape \[3, 2\], part 0 \(diagonal \[2, 3\]\) on \[2, 3\]/);
     expect(() => add(d1, { kind: 'x' } as unknown as LinearOperator)).toThrow(/add: b must be an operator/);

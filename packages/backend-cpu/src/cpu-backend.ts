@@ -1,6 +1,7 @@
 import {
   checkOperands,
-  checkSameSize,
+  checkRange,
+  elementwiseOperands,
   formatShape,
   gemmDims,
   ShapeError,
@@ -16,26 +17,64 @@ import {
 import { CpuTensor, type FloatArray } from './cpu-tensor.js';
 import { GemmScratch, gemmFlat } from './gemm-driver.js';
 import { hostLinalg } from './host-linalg.js';
+import { resolveVariant, type CpuBackendOptions, type CpuKernelVariant } from './kernel-variants.js';
 import { createKernelSet, type KernelSet } from './kernels/kernel-set.js';
+import { kernelMemory } from './wasm/kernel-memory.js';
+import { WasmGemm } from './wasm/wasm-gemm.js';
+
+const DEFAULT_WASM_MIN_WORK = 32 ** 3;
+const DEFAULT_THREAD_MIN_WORK = 64 ** 3;
 
 /**
- * The CPU backend: flat row-major Float64Array or Float32Array storage and plain TypeScript
- * kernels, one monomorphic copy per backend instance.
+ * The CPU backend: flat row-major Float64Array or Float32Array storage; plain TypeScript
+ * kernels (one monomorphic copy per backend instance) and, where the runtime allows,
+ * WebAssembly SIMD gemm on one or several threads (kernel-variants.ts).
  */
 export class CpuBackend implements Backend {
   readonly name = 'cpu';
-  readonly mode = 'typescript';
+  /** The kernel variant that runs: 'typescript', 'wasm-simd' or 'wasm-simd-threads'. */
+  readonly mode: CpuKernelVariant;
+  /** Threads gemm may use, the caller's included (1 unless mode is 'wasm-simd-threads'). */
+  readonly threads: number;
+  /** Why 'auto' settled for a slower variant, when it did. */
+  readonly modeNote: string | undefined;
   readonly linalg: HostLinalg = hostLinalg;
   private readonly kernels: KernelSet = createKernelSet();
   private readonly scratch: GemmScratch;
   private readonly allocate: (n: number) => FloatArray;
+  private readonly wasmGemm: WasmGemm | undefined;
+  private readonly wasmMinWork: number;
 
-  constructor(readonly dtype: DType) {
+  constructor(
+    readonly dtype: DType,
+    options: CpuBackendOptions = {},
+  ) {
     if (dtype !== 'float64' && dtype !== 'float32') {
       throw new TypeError(`cpu backend: unsupported dtype ${String(dtype)}; use 'float64' or 'float32'`);
     }
     this.allocate = dtype === 'float64' ? (n) => new Float64Array(n) : (n) => new Float32Array(n);
     this.scratch = new GemmScratch(this.allocate);
+    const resolved = resolveVariant(options);
+    this.mode = resolved.variant;
+    this.threads = resolved.threads;
+    this.modeNote = resolved.note;
+    this.wasmMinWork = checkWork('wasmMinWork', options.wasmMinWork ?? DEFAULT_WASM_MIN_WORK);
+    const threadMinWork = checkWork('threadMinWork', options.threadMinWork ?? DEFAULT_THREAD_MIN_WORK);
+    const memory = resolved.variant === 'typescript' ? undefined : kernelMemory();
+    if (typeof memory === 'object') this.wasmGemm = new WasmGemm(memory, this.kernels, dtype, resolved.threads, threadMinWork);
+  }
+
+  /**
+   * Resolves once the worker threads of 'wasm-simd-threads' are started and ready (at once
+   * for the other variants). Optional: until then, gemm runs on the calling thread alone.
+   */
+  async warmUp(): Promise<void> {
+    await this.wasmGemm?.warmUp();
+  }
+
+  /** Helper threads that took part in this process's last threaded gemm (for tests). */
+  get lastGemmHelpers(): number {
+    return this.wasmGemm?.lastHelpers ?? 0;
   }
 
   zeros(shape: Shape): Tensor {
@@ -150,7 +189,12 @@ export class CpuBackend implements Backend {
     if (tc.storage === ta.storage || tc.storage === tb.storage) {
       throw new ShapeError('gemm: C must not share storage with A or B');
     }
-    gemmFlat(this.kernels, this.scratch, transA === 'T', transB === 'T', m, n, k, alpha, ta.data, tb.data, beta, tc.data);
+    const [ra, rb] = [transA === 'T', transB === 'T'];
+    const work = m * n * k;
+    if (this.wasmGemm && work > 0 && work >= this.wasmMinWork && alpha !== 0) {
+      if (this.wasmGemm.run(ra, rb, m, n, k, alpha, ta.data, tb.data, beta, tc.data)) return;
+    }
+    gemmFlat(this.kernels, this.scratch, ra, rb, m, n, k, alpha, ta.data, tb.data, beta, tc.data);
   }
 
   private own(operation: string, x: Tensor): CpuTensor {
@@ -159,28 +203,24 @@ export class CpuBackend implements Backend {
   }
 
   private pair(operation: string, x: Tensor, y: Tensor): [CpuTensor, CpuTensor] {
-    checkOperands(this, operation, x, y);
-    checkSameSize(operation, x, y);
-    return [x as CpuTensor, y as CpuTensor];
+    return elementwiseOperands<CpuTensor>(this, operation, x, y) as [CpuTensor, CpuTensor];
   }
 
   private triple(operation: string, x: Tensor, y: Tensor, out: Tensor): [CpuTensor, CpuTensor, CpuTensor] {
-    checkOperands(this, operation, x, y, out);
-    checkSameSize(operation, x, y);
-    checkSameSize(operation, x, out);
-    return [x as CpuTensor, y as CpuTensor, out as CpuTensor];
+    return elementwiseOperands<CpuTensor>(this, operation, x, y, out) as [CpuTensor, CpuTensor, CpuTensor];
   }
 }
 
-function checkRange(operation: string, t: Tensor, offset: number, length: number, role: string): void {
-  if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > t.size) {
-    throw new ShapeError(
-      `${operation}: ${role} range [${offset}, ${offset + length}) does not fit a tensor of ${t.size} elements ${formatShape(t.shape)}`,
-    );
-  }
+
+function checkWork(name: string, value: number): number {
+  if (!(value >= 0)) throw new RangeError(`cpu backend: ${name} must be a number >= 0, got ${value}`);
+  return value;
 }
 
-/** A CPU backend of the given dtype (float64 by default). */
-export function createCpuBackend(dtype: DType = 'float64'): CpuBackend {
-  return new CpuBackend(dtype);
+/**
+ * A CPU backend of the given dtype (float64 by default), with the fastest kernels this runtime
+ * supports unless options.kernels names a variant.
+ */
+export function createCpuBackend(dtype: DType = 'float64', options: CpuBackendOptions = {}): CpuBackend {
+  return new CpuBackend(dtype, options);
 }

@@ -1,3 +1,10 @@
 export { CpuBackend, createCpuBackend } from './cpu-backend.js';
 export { CpuTensor } from './cpu-tensor.js';
 export { hostLinalg, cholesky, eigh, solveTriangular } from './host-linalg.js';
+export {
+  CPU_KERNEL_VARIANTS,
+  availableKernelVariants,
+  kernelVariantAvailability,
+  type CpuBackendOptions,
+  type CpuKernelVariant,
+} from './kernel-variants.js';

@@ -1,7 +1,27 @@
+/**
+ * Every kernel variant against the backend conformance suite, float64 and float32. The
+ * WebAssembly variants run with their size thresholds at 0, so every gemm of the suite (tiny,
+ * ragged and transposed ones included) goes through the WebAssembly kernels and, for the
+ * threaded variant, through the worker threads.
+ */
 import { describeBackendConformance } from '@mats/core/testing';
-import { createCpuBackend } from '../src/index.js';
+import { createCpuBackend, type CpuBackendOptions } from '../src/index.js';
 
-describeBackendConformance('cpu', {
-  create: (dtype) => createCpuBackend(dtype),
-  dtypes: ['float64', 'float32'],
-});
+// Start the shared worker pool first, so that the threaded variants' gemms really run on
+// several threads (until the workers are ready, gemm runs on the calling thread alone).
+await createCpuBackend('float64', { kernels: 'wasm-simd-threads', threads: 3 }).warmUp();
+
+const variants: [string, CpuBackendOptions][] = [
+  ['cpu typescript', { kernels: 'typescript' }],
+  ['cpu wasm-simd', { kernels: 'wasm-simd', wasmMinWork: 0 }],
+  ['cpu wasm-simd-threads (2 threads)', { kernels: 'wasm-simd-threads', threads: 2, wasmMinWork: 0, threadMinWork: 0 }],
+  // More threads than blocks for small products, and more threads than cores here.
+  ['cpu wasm-simd-threads (3 threads)', { kernels: 'wasm-simd-threads', threads: 3, wasmMinWork: 0, threadMinWork: 0 }],
+];
+
+for (const [label, options] of variants) {
+  describeBackendConformance(label, {
+    create: (dtype) => createCpuBackend(dtype, options),
+    dtypes: ['float64', 'float32'],
+  });
+}

@@ -49,6 +49,10 @@ export { average } from './methods/average.js';
 export { taskArithmetic } from './methods/task-arithmetic.js';
 export { ties } from './methods/ties.js';
 export { dare } from './methods/dare.js';
+export { fisher } from './methods/fisher.js';
+export { regmean } from './methods/regmean.js';
+export { mats, type MatsParameters } from './methods/mats.js';
+export { SUBSPACES, type Subspace, type SubspaceChoice } from './methods/subspace.js';
 export { MagnitudeSelector, applyKeepRule, topMagnitudeMask } from './methods/magnitude-select.js';
 
 // pipeline

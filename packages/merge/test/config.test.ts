@@ -33,7 +33,7 @@ describe('config', () => {
     const found = problems('method: task_arithmetc\nmodel:\n  - path: a\noutput: {dtype: bfloat61, shard_sise: 1GB}\nbackend: gpuu\n');
     expect(found).toEqual(
       expect.arrayContaining([
-        "method: unknown method 'task_arithmetc'; did you mean 'task_arithmetic'? (methods: average, task_arithmetic, ties, dare)",
+        "method: unknown method 'task_arithmetc'; did you mean 'task_arithmetic'? (methods: average, task_arithmetic, ties, dare, fisher, regmean, mats)",
         expect.stringMatching(/^model: unknown key; did you mean 'models'\?/),
         expect.stringMatching(/^models: is required/),
         expect.stringMatching(/^output\.shard_sise: unknown key; did you mean 'shard_size'\?/),

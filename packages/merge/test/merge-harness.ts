@@ -16,10 +16,14 @@ export interface HarnessOptions {
   readonly base?: Fixture;
   readonly models: readonly Fixture[];
   readonly weights?: readonly number[];
+  /** Statistics file of each model (keys `<param>::<kind>`); undefined: none. */
+  readonly stats?: readonly (Fixture | undefined)[];
   readonly seed?: number;
   readonly precision?: 'float32' | 'float64';
   readonly outputDtype?: string;
   readonly chunkElements?: number;
+  /** The folder to write inputs and output to (default: a fresh temporary one). */
+  readonly dir?: string;
   /** Extra top-level config keys. */
   readonly extra?: Record<string, unknown>;
 }
@@ -53,7 +57,7 @@ export async function readAllFloats(path: string): Promise<Map<string, Float64Ar
 }
 
 export async function mergeInMemory(options: HarnessOptions): Promise<HarnessResult> {
-  const dir = await tempFolder();
+  const dir = options.dir ?? (await tempFolder());
   const config: Record<string, unknown> = {
     method: options.method,
     models: [] as unknown[],
@@ -69,7 +73,13 @@ export async function mergeInMemory(options: HarnessOptions): Promise<HarnessRes
   }
   for (let i = 0; i < options.models.length; i++) {
     await writeModelFile(join(dir, `model${i}.safetensors`), options.models[i]);
-    (config.models as unknown[]).push({ path: `model${i}.safetensors`, ...(options.weights !== undefined ? { weight: options.weights[i] } : {}) });
+    const stats = options.stats?.[i];
+    if (stats !== undefined) await writeModelFile(join(dir, `model${i}.stats.safetensors`), stats);
+    (config.models as unknown[]).push({
+      path: `model${i}.safetensors`,
+      ...(options.weights !== undefined ? { weight: options.weights[i] } : {}),
+      ...(stats !== undefined ? { stats: `model${i}.stats.safetensors` } : {}),
+    });
   }
   // JSON is YAML: the config goes through the same parser as a file would.
   const parsed = parseConfig(JSON.stringify(config), join(dir, 'config.yaml'), dir);

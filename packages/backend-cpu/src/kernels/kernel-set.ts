@@ -11,6 +11,7 @@ import {
   scaledSumSquaresKernel,
 } from './level1.js';
 import { monomorphicCopy } from './monomorphic.js';
+import { loadScaledKernel, packColumnPanelsKernel, packRowPanelsKernel } from './pack.js';
 
 const kernels = {
   dot: dotKernel,
@@ -25,6 +26,9 @@ const kernels = {
   packPanels: packPanelsKernel,
   transpose: transposeKernel,
   gemmPanels: gemmPanelsKernel,
+  packRowPanels: packRowPanelsKernel,
+  packColumnPanels: packColumnPanelsKernel,
+  loadScaled: loadScaledKernel,
 };
 
 export type KernelSet = typeof kernels;

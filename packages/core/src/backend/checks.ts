@@ -26,6 +26,25 @@ export function checkSameSize(operation: string, x: Tensor, y: Tensor): void {
   }
 }
 
+/**
+ * The operands of an elementwise operation, checked (alive, owned, same dtype, same size) and
+ * typed as the backend's own tensor class.
+ */
+export function elementwiseOperands<T extends Tensor>(backend: Backend, operation: string, ...tensors: Tensor[]): T[] {
+  checkOperands(backend, operation, ...tensors);
+  for (let i = 1; i < tensors.length; i++) checkSameSize(operation, tensors[0], tensors[i]);
+  return tensors as T[];
+}
+
+/** Checks that [offset, offset + length) lies inside t (role names it in the error: source, destination). */
+export function checkRange(operation: string, t: Tensor, offset: number, length: number, role: string): void {
+  if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > t.size) {
+    throw new ShapeError(
+      `${operation}: ${role} range [${offset}, ${offset + length}) does not fit a tensor of ${t.size} elements ${formatShape(t.shape)}`,
+    );
+  }
+}
+
 export function describeBackend(b: Backend): string {
   return `${b.name}/${b.mode}/${b.dtype}`;
 }

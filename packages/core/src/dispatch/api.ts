@@ -4,6 +4,8 @@
  */
 import type { Tensor } from '../backend/backend.js';
 import type { LinearOperator } from '../operators/linear-operator.js';
+import { releaseOwned } from '../operators/owned.js';
+import { SumOperator } from '../operators/sum.js';
 import type { PreconditionerChoice } from '../solver/pcg-types.js';
 import type { SolveOptions, SolveResult } from '../solver/solve-types.js';
 import { solveByPcg } from './closed-form-solve.js';
@@ -17,11 +19,20 @@ export function add(a: LinearOperator, b: LinearOperator): LinearOperator {
   return dispatch().add(a, b) as LinearOperator;
 }
 
-/** ops[0] + ops[1] + ..., by add. */
+/**
+ * ops[0] + ops[1] + ..., by add. The partial sums add makes on the way (the Diagonal of d1 + d2
+ * before d3 is added) are released as soon as the next one no longer needs them: on a GPU
+ * backend their storage is not garbage collected.
+ */
 export function sumOf(ops: readonly LinearOperator[]): LinearOperator {
   if (ops.length === 0) throw new RangeError('sumOf: needs at least one operator');
   ops.forEach((op, i) => requireOperator('sumOf', `ops[${i}]`, op));
-  return ops.reduce((acc, op) => add(acc, op));
+  return ops.reduce((acc, op) => {
+    const next = add(acc, op);
+    const keptAsPart = next instanceof SumOperator && next.parts.includes(acc);
+    if (next !== acc && !keptAsPart && !ops.includes(acc)) releaseOwned(acc);
+    return next;
+  });
 }
 
 /** alpha op, keeping structure (a scaled Kronecker is a Kronecker, a scaled Sum a Sum). */

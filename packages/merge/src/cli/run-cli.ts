@@ -128,6 +128,8 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
 
 async function merge(plan: MergePlan, io: CliIo, options: { quiet: boolean; jsonLog?: string }): Promise<number> {
   const progress = createProgress(io.stderr, options.quiet ? 'quiet' : io.stderr.isTTY ? 'bar' : 'lines');
+  // Say where the arithmetic runs: a gpu backend may have fallen back to a CPU mode of gpu.js.
+  if (!options.quiet) io.stderr.write(`backend: ${plan.backend.name} (${plan.backend.mode}), precision ${plan.config.precision}\n`);
   let log: WriteStream | undefined;
   if (options.jsonLog !== undefined) {
     log = createWriteStream(options.jsonLog);

@@ -1,14 +1,17 @@
 /** Every merging method by config name. A new method: one file, one line here. */
 import { average } from './average.js';
 import { dare } from './dare.js';
+import { fisher } from './fisher.js';
+import { mats } from './mats.js';
 import type { MergeMethod } from './method.js';
+import { regmean } from './regmean.js';
 import { taskArithmetic } from './task-arithmetic.js';
 import { ties } from './ties.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyMethod = MergeMethod<any, any>;
 
-const METHODS: AnyMethod[] = [average, taskArithmetic, ties, dare];
+const METHODS: AnyMethod[] = [average, taskArithmetic, ties, dare, fisher, regmean, mats];
 
 export function methodNames(): string[] {
   return METHODS.map((m) => m.name);

@@ -21,10 +21,11 @@ export async function createBackend(kind: 'cpu' | 'gpu', precision: Precision): 
   }
   const create = module.createGpuBackend;
   if (typeof create !== 'function') {
-    return { problem: `backend: gpu is not available yet: ${GPU_PACKAGE} exports no createGpuBackend; use backend: cpu` };
+    return { problem: `backend: gpu is not available: ${GPU_PACKAGE} exports no createGpuBackend; use backend: cpu` };
   }
   try {
-    return (await create(precision)) as Backend;
+    // The best gpu.js mode available here; the plan's log line names the one that runs.
+    return (await create({ dtype: precision })) as Backend;
   } catch (e) {
     return { problem: `backend: gpu could not start: ${(e as Error).message}; use backend: cpu` };
   }

@@ -16,7 +16,8 @@ import { formatShape, listSome } from '../util/format.js';
 import { naturalCompare } from '../util/natural-order.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { createBackend } from './backend.js';
-import { bindMethod, isElementwise, requiresBase, statisticNeeds, workingBytes, type MethodBinding } from './bind.js';
+import { checkStatisticsHeaders, checkStatisticsValues, type StatisticToCheck } from './statistics-checks.js';
+import { bindMethod, bindingsInOrder, isElementwise, requiresBase, statisticNeeds, workingBytes, type MethodBinding } from './bind.js';
 import type { PlannedTensor, TensorSource } from './sources.js';
 
 /**
@@ -101,7 +102,14 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
   const binding = bindMethod({ method: config.method, parameters: config.parameters }, 'parameters', bindingProblems);
   for (const p of bindingProblems) problems.add(p);
   const usesBase = binding !== undefined && requiresBase(binding);
-  if (usesBase && config.base === undefined) problems.add(`base: method ${config.method} takes task vectors against a base model; add base: PATH`);
+  if (usesBase && config.base === undefined) {
+    if (binding!.method.requiresBase(binding!.parameters)) problems.add(`base: method ${config.method} takes task vectors against a base model; add base: PATH`);
+    else {
+      // A nested call needs it (mats's default initialisation is task arithmetic): name it.
+      const needing = bindingsInOrder(binding!).filter((b) => b.method.requiresBase(b.parameters)).map((b) => `${b.path} (${b.method.name})`);
+      problems.add(`base: method ${config.method} needs a base model for ${needing.join(', ')}; add base: PATH, or change ${needing.length === 1 ? 'it' : 'them'}`);
+    }
+  }
 
   const outputPath = options.out ?? config.output.path;
   if (outputPath === undefined) problems.add('output.path: no output folder; set output.path in the config or pass --out DIR');
@@ -164,15 +172,25 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
     });
   }
 
-  // Statistics: each need checked for each model, from the statistics files' headers.
+  // Statistics: every key of every statistics file checked against its tensor (headers), then
+  // each need of the method checked for each model, then the values of every statistic the
+  // merge will read (statistics-checks.ts).
+  const badKeys = stats.map((file, i) => (file === undefined || tensors.length === 0 ? new Set<string>() : checkStatisticsHeaders(file, `models[${i}].stats`, tensorShapesOf(tensors, i), problems)));
+  const toCheck: StatisticToCheck[] = [];
   if (binding !== undefined) {
+    const neededKinds = new Set<StatisticKind>();
+    const modelsWithProblems = new Set<number>();
     for (const tensor of tensors) {
       if (tensor.action !== 'merge') continue;
       for (const need of statisticNeeds(binding, tensor)) {
+        neededKinds.add(need.kind);
         config.models.forEach((entry, i) => {
           const file = stats[i];
           if (entry.stats === undefined) {
-            if (need.presence === 'required') problems.group(`models[${i}]: no stats file, but method ${config.method} needs ${need.kind}`, tensor.name);
+            if (need.presence === 'required') {
+              problems.group(`models[${i}]: no stats file, but method ${config.method} needs ${need.kind}`, tensor.name);
+              modelsWithProblems.add(i);
+            }
             return;
           }
           if (file === undefined) return; // failed to open: already a problem
@@ -180,16 +198,41 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
           const aliasKey = `${tensor.models[i]?.name}::${need.kind}`;
           const found = file.get(key) ?? file.get(aliasKey);
           if (found === undefined) {
-            if (need.presence === 'required') problems.group(`models[${i}].stats (${file.path}): missing statistics`, key);
+            if (need.presence === 'required') {
+              problems.group(`models[${i}].stats (${file.path}): missing statistics`, key);
+              modelsWithProblems.add(i);
+            }
             return;
           }
+          if (badKeys[i].has(found.name)) return; // reported by the header check
           if (formatShape(found.shape) !== formatShape(need.shape)) problems.group(`models[${i}].stats (${file.path}): wrong shapes`, `${key} ${formatShape(found.shape)}, expected ${formatShape(need.shape)}`);
           else if (!isReadableDType(found.dtype) || !isFloatDType(found.dtype)) problems.group(`models[${i}].stats (${file.path}): unsupported dtypes`, `${key} (${found.dtype})`);
-          else (tensor.statistics[i] as Map<StatisticKind, TensorSource>).set(need.kind, { checkpoint: file, name: found.name, dtype: found.dtype, shape: found.shape });
+          else {
+            const source = { checkpoint: file, name: found.name, dtype: found.dtype, shape: found.shape };
+            (tensor.statistics[i] as Map<StatisticKind, TensorSource>).set(need.kind, source);
+            toCheck.push({ where: `models[${i}].stats (${file.path})`, kind: need.kind, source });
+          }
         });
       }
     }
+    // A model that takes part without any statistic the method can use would make every tensor
+    // fall back to the average: almost surely a missing stats file or keys named differently.
+    if (neededKinds.size > 0) {
+      config.models.forEach((entry, i) => {
+        if (entry.weight === 0 || modelsWithProblems.has(i) || badKeys[i].size > 0 || (entry.stats !== undefined && stats[i] === undefined)) return;
+        if (tensors.some((t) => t.statistics[i].size > 0)) return;
+        const kinds = [...neededKinds].join(', ');
+        const example = tensors.find((t) => t.action === 'merge' && statisticNeeds(binding, t).length > 0);
+        const keys = example === undefined ? '' : ` (keys look like '${example.name}::${statisticNeeds(binding, example)[0].kind}')`;
+        problems.add(
+          entry.stats === undefined
+            ? `models[${i}]: no stats file, but method ${config.method} merges in task subspaces estimated from statistics (${kinds}); add stats: PATH, or every tensor falls back to the average`
+            : `models[${i}].stats (${stats[i]!.path}): none of its keys is a statistic method ${config.method} uses (${kinds})${keys}; every tensor would fall back to the average`,
+        );
+      });
+    }
   }
+  await checkStatisticsValues(toCheck, problems);
 
   const all = problems.all();
   if (all.length > 0 || binding === undefined || 'problem' in backend || outputPath === undefined) {
@@ -222,6 +265,17 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
     metadata,
     close: closeAll,
   };
+}
+
+/** Names a statistics key of model i may use for each merged tensor (the reference's, and model i's own under tied weights), with the tensor's shape. */
+function tensorShapesOf(tensors: readonly PlannedTensor[], i: number): Map<string, readonly number[]> {
+  const shapes = new Map<string, readonly number[]>();
+  for (const t of tensors) {
+    shapes.set(t.name, t.shape);
+    const stored = t.models[i]?.name;
+    if (stored !== undefined) shapes.set(stored, t.shape);
+  }
+  return shapes;
 }
 
 function bytesOf(dtype: SafetensorsDType): number {

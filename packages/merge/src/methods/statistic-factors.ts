@@ -1,0 +1,78 @@
+/**
+ * From statistics as stored to the data of one task's C_i (DESIGN.md §3): elementwise
+ * preparation on the host, before the operators are built. No linear algebra happens here;
+ * the operators, their sums and their solves are @mats/core's.
+ *
+ * Symmetry: statistics files are checked symmetric to a tolerance (pipeline/statistics-checks.ts:
+ * a float32 Gram accumulated by a non-symmetric kernel differs from its transpose by rounding).
+ * Every Gram factor is symmetrised here, (M + M^T) / 2, so the operator core builds is exactly
+ * symmetric (CG needs it) and core's tight symmetry check (64 unit roundoffs) always passes.
+ */
+import type { FloatArray } from '../safetensors/decode.js';
+
+/**
+ * The floor of a diagonal Fisher entry (the MaTS reference code's set_minimum(fisher, 1e-8)): a
+ * coordinate that no task cares about gets the (weighted) average instead of 0 / 0.
+ */
+export const DEFAULT_FISHER_FLOOR = 1e-8;
+
+export interface GramFactorOptions {
+  /**
+   * Off-diagonal shrink s in [0, 1]: M -> s M + (1 - s) Diag(M) (RegMean's alpha, the MaTS
+   * reference code's model_lambda). 1 keeps M.
+   */
+  readonly shrink: number;
+  /** Damping delta >= 0: M -> M + delta * mean(diag(M)) * I (Tikhonov damping of the factor). */
+  readonly damping: number;
+  /** Multiplies the result (a model's weight w_i, folded into one factor of C_i). */
+  readonly scale: number;
+}
+
+/**
+ * A prepared [n, n] Gram factor: symmetrised, shrunk, damped and scaled, as a new float64
+ * array. m: [n, n] row-major, read only.
+ */
+export function prepareGramFactor(m: FloatArray, n: number, options: GramFactorOptions): Float64Array {
+  const { shrink, damping, scale } = options;
+  const out = new Float64Array(n * n);
+  let trace = 0;
+  for (let i = 0; i < n; i++) {
+    const ii = i * n + i;
+    trace += m[ii];
+    out[ii] = m[ii];
+    for (let j = i + 1; j < n; j++) {
+      const v = (shrink * (m[i * n + j] + m[j * n + i])) / 2;
+      out[i * n + j] = v;
+      out[j * n + i] = v;
+    }
+  }
+  const shift = n > 0 ? (damping * trace) / n : 0;
+  for (let i = 0; i < n; i++) out[i * n + i] += shift;
+  if (scale !== 1) for (let k = 0; k < out.length; k++) out[k] *= scale;
+  return out;
+}
+
+export interface DiagonalFisherOptions {
+  /** Entries below the floor are raised to it (see DEFAULT_FISHER_FLOOR). */
+  readonly floor: number;
+  /** F -> F + delta * mean(F), after the floor. */
+  readonly damping: number;
+  /** Multiplies the result (a model's weight). */
+  readonly scale: number;
+}
+
+/** A prepared diagonal Fisher: max(F, floor) + delta * mean, times scale, as a new float64 array. */
+export function prepareDiagonalFisher(f: FloatArray, options: DiagonalFisherOptions): Float64Array {
+  const { floor, damping, scale } = options;
+  const n = f.length;
+  const out = new Float64Array(n);
+  let sum = 0;
+  for (let j = 0; j < n; j++) {
+    const v = f[j] > floor ? f[j] : floor;
+    out[j] = v;
+    sum += v;
+  }
+  const shift = damping > 0 && n > 0 ? (damping * sum) / n : 0;
+  for (let j = 0; j < n; j++) out[j] = (out[j] + shift) * scale;
+  return out;
+}
