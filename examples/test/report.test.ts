@@ -53,7 +53,7 @@ describe('report', () => {
     dataSizes: { pretrain: 100, trainPerTask: [50, 50], validationPerTask: 20, testPerTask: 40 },
     training: [{ model: 'base', examples: 100, epochs: 2, seconds: 0.5, finalLoss: 0.3, trainedNow: true }],
     rows,
-    convergence: [{ label: 'mats kfac', parameter: 'layers.0.weight', points: [{ iterations: 10, relativeResidual: 0.1 }, { iterations: 30, relativeResidual: 0.001 }] }],
+    convergence: [{ label: 'mats kfac (plain CG)', parameter: 'layers.0.weight', points: [{ iterations: 10, relativeResidual: 0.1 }, { iterations: 30, relativeResidual: 0.001 }] }],
     seconds: { total: 3, training: 1, statistics: 0.5, merging: 1 },
     mergeCommand: 'mats merge CONFIG',
     merges: { run: 3, reused: 0 },

@@ -17,13 +17,19 @@ export function renderReport(results: DemoResults): string {
   const merges = rows.filter((r) => r.kind === 'merge');
   const bars = rows.map((row, i) => ({ label: row.label, value: row.meanTestAccuracy, color: rowColor(row, i - (rows.length - merges.length)), note: row.kind === 'merge' ? formatChoice(row) : row.label }));
   const sweeps = merges.filter((r) => (r.candidates?.length ?? 0) > 1);
-  const convergence: Series[] = results.convergence.map((s, i) => ({
-    label: `${s.label}: ${s.parameter}`,
-    color: PALETTE[i % PALETTE.length],
-    dashed: s.label.includes('gram'),
-    points: s.points.map((p) => [p.iterations, p.relativeResidual] as const),
-  }));
-
+  // One chart per mats row; colour names the weight matrix, a dashed line the plain-CG solver.
+  const parameters = [...new Set(results.convergence.map((c) => c.parameter))];
+  const convergenceCharts = [...new Set(results.convergence.map((c) => c.label.split(' (')[0]))].map((row) => {
+    const series: Series[] = results.convergence
+      .filter((c) => c.label.startsWith(`${row} (`))
+      .map((c) => ({
+        label: `${c.parameter}, ${c.label.slice(row.length + 2, -1)}`,
+        color: PALETTE[parameters.indexOf(c.parameter) % PALETTE.length],
+        dashed: c.label.includes('plain CG'),
+        points: c.points.map((p) => [p.iterations, p.relativeResidual] as const),
+      }));
+    return `<figure>${lineChart(series, { title: `${row}: residual against CG iterations`, xLabel: 'CG iterations', yLabel: 'relative residual', logY: true, width: 900, legendWidth: 330 })}</figure>`;
+  });
   const tableRows = rows
     .map((row) => {
       const cells = row.testAccuracy.map((a) => `<td>${percent(a)}</td>`).join('');
@@ -77,7 +83,7 @@ ${sweeps.map((r) => sweepChart(r)).join('\n')}
 <h2>CG convergence of mats</h2>
 <p>Relative residual ||r_k|| / ||r_0|| of the merge's linear system (sum_i C_i) theta = sum_i C_i theta_i per weight matrix, after k iterations
 (each point is a merge run with that iteration limit and the chosen initialisation).</p>
-<figure>${lineChart(convergence, { title: 'mats: residual against CG iterations', xLabel: 'CG iterations', yLabel: 'relative residual', logY: true })}</figure>
+${convergenceCharts.join('\n')}
 
 <h2>Training</h2>
 <table>

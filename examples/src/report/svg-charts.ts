@@ -77,10 +77,13 @@ export interface Series {
 }
 
 /** Line chart; logY plots log10 of y (residual norms). */
-export function lineChart(series: readonly Series[], options: { title: string; xLabel: string; yLabel: string; logY?: boolean; logX?: boolean; width?: number; height?: number }): string {
+export function lineChart(
+  series: readonly Series[],
+  options: { title: string; xLabel: string; yLabel: string; logY?: boolean; logX?: boolean; width?: number; height?: number; legendWidth?: number },
+): string {
   const width = options.width ?? 720;
   const height = options.height ?? 360;
-  const margin = { left: 70, right: 170, top: 34, bottom: 46 };
+  const margin = { left: 70, right: options.legendWidth ?? 170, top: 34, bottom: 46 };
   const tx = (v: number) => (options.logX ? Math.log10(v) : v);
   const ty = (v: number) => (options.logY ? Math.log10(v) : v);
   const all = series.flatMap((s) => s.points).filter(([px, py]) => Number.isFinite(tx(px)) && Number.isFinite(ty(py)));

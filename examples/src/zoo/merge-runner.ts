@@ -33,6 +33,7 @@ export interface MergeOutcome {
   /** The merged checkpoint folder. */
   readonly folder: string;
   readonly configPath: string;
+  /** Wall time of the merge; for a cached one, the sum of its tensors' times in its log. */
   readonly seconds: number;
   readonly log: readonly MergeLogLine[];
   /** True when an identical merge (same config, inputs and merge code) was reused. */
@@ -85,7 +86,10 @@ export class MergeRunner {
     const folder = join(cacheDir, key);
     const logPath = `${folder}.jsonl`;
     if (existsSync(join(folder, 'model.safetensors')) && existsSync(logPath)) {
-      return { folder, configPath, seconds: 0, log: parseLog(await readFile(logPath, 'utf8')), cached: true };
+      const log = parseLog(await readFile(logPath, 'utf8'));
+      // The time the merge took when it ran: the sum of its tensors' times in the log.
+      const seconds = log.reduce((sum, line) => sum + (typeof line.seconds === 'number' ? line.seconds : 0), 0);
+      return { folder, configPath, seconds, log, cached: true };
     }
     await mkdir(cacheDir, { recursive: true });
     const partialLog = `${logPath}.partial`;

@@ -73,7 +73,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResults> {
     rows.push(row.row);
     for (const { outcome } of row.outcomes) merges[outcome.cached ? 'reused' : 'run']++;
     chosen.set(plan.label, row.row);
-    if (plan.method === 'mats') convergence.push(...convergenceOf(plan.label, row.outcomes));
+    if (plan.method === 'mats') convergence.push(...convergenceOf(plan.label, row.row.parameters ?? {}, row.outcomes));
     await runner.writeConfig({ label: fileLabel(plan.label), method: plan.method, parameters: row.row.parameters ?? {}, statistics: plan.statistics }, join(options.outDir, 'configs'));
   }
   const mergeSeconds = (performance.now() - mergeStart) / 1000;
@@ -185,17 +185,24 @@ async function chooseOnValidation(
   };
 }
 
-/** Per weight matrix: relative residual after each candidate's iteration count. */
-function convergenceOf(label: string, outcomes: Choice['outcomes']): ConvergenceSeries[] {
-  const byParameter = new Map<string, { iterations: number; relativeResidual: number }[]>();
-  for (const { outcome } of outcomes) {
+/**
+ * Per weight matrix and solver: relative residual after each iteration count, among the
+ * candidates that share the chosen candidate's other knobs (its shrink, say).
+ */
+function convergenceOf(label: string, chosen: Readonly<Record<string, unknown>>, outcomes: Choice['outcomes']): ConvergenceSeries[] {
+  const sameOtherKnobs = (p: Readonly<Record<string, unknown>>) =>
+    Object.keys(chosen).every((k) => k === 'iterations' || k === 'reference' || k === 'preconditioner' || p[k] === chosen[k]);
+  const series = new Map<string, ConvergenceSeries & { points: { iterations: number; relativeResidual: number }[] }>();
+  for (const { parameters, outcome } of outcomes.filter((o) => sameOtherKnobs(o.parameters))) {
+    const solver = parameters.reference === true ? 'plain CG' : `PCG, ${String(parameters.preconditioner ?? 'auto')} preconditioner`;
     for (const line of outcome.log) {
       if (typeof line.name !== 'string' || typeof line.iterations !== 'number' || typeof line.residualNorm !== 'number' || typeof line.initialResidualNorm !== 'number') continue;
       if (line.initialResidualNorm === 0) continue;
-      const points = byParameter.get(line.name) ?? [];
-      points.push({ iterations: line.iterations, relativeResidual: line.residualNorm / line.initialResidualNorm });
-      byParameter.set(line.name, points);
+      const key = `${solver}|${line.name}`;
+      const entry = series.get(key) ?? { label: `${label} (${solver})`, parameter: line.name, points: [] };
+      entry.points.push({ iterations: line.iterations, relativeResidual: line.residualNorm / line.initialResidualNorm });
+      series.set(key, entry);
     }
   }
-  return [...byParameter].map(([parameter, points]) => ({ label, parameter, points: points.sort((a, b) => a.iterations - b.iterations) }));
+  return [...series.values()].map((s) => ({ ...s, points: s.points.sort((a, b) => a.iterations - b.iterations) }));
 }
