@@ -18,7 +18,7 @@ import { buildZooData } from '../src/zoo/zoo-data.js';
 
 /**
  * The reduced demo end to end (a 784-32-10 MLP on a quarter of the digits): train, estimate
- * statistics, merge with every method on main through `mats merge`, choose knobs on
+ * statistics, merge with every method through `mats merge`, choose knobs on
  * validation data, test. A sanity check of the whole path, not of a tuned ranking.
  */
 describe('demo (reduced zoo, end to end)', () => {
@@ -44,7 +44,7 @@ describe('demo (reduced zoo, end to end)', () => {
 
   it('merges with every method and every merged model beats chance', () => {
     const merges = results.rows.filter((r) => r.kind === 'merge');
-    expect(merges.map((r) => r.label)).toEqual(expect.arrayContaining(['average', 'task_arithmetic', 'ties']));
+    expect(merges.map((r) => r.label)).toEqual(['average', 'task_arithmetic', 'ties', 'fisher', 'regmean', 'mats gram', 'mats kfac']);
     for (const row of merges) {
       expect(row.testAccuracy).toHaveLength(CI_ZOO.tasks.length);
       expect(row.meanTestAccuracy, row.label).toBeGreaterThan(2 * chance);
@@ -103,6 +103,36 @@ describe('demo (reduced zoo, end to end)', () => {
         const other = ta.get(name)!.data;
         value.data.forEach((v, i) => expect(Math.abs(v - other[i]), name).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(v))));
       }
+    });
+
+    /** Largest |x - y| over every tensor, relative to the largest |x|. */
+    async function relativeDifference(a: string, b: string): Promise<number> {
+      const [x, y] = await Promise.all([parameters(a), parameters(b)]);
+      let diff = 0;
+      let scale = 0;
+      for (const [name, value] of x) {
+        const other = y.get(name)!.data;
+        value.data.forEach((v, i) => {
+          diff = Math.max(diff, Math.abs(v - other[i]));
+          scale = Math.max(scale, Math.abs(v));
+        });
+      }
+      return diff / scale;
+    }
+
+    it('converged mats equals the closed forms: gram = regmean, diagonal = fisher (METHODS.md)', async () => {
+      const r = runner('in-process', 'closed');
+      const solve = { iterations: 2000, rtol: 1e-10, init: 'zeros' };
+      const gramKnobs = { shrink: 0.9, damping: 1e-6 };
+      const regmean = await r.merge({ label: 'regmean', method: 'regmean', parameters: gramKnobs, statistics: true });
+      const gram = await r.merge({ label: 'mats-gram', method: 'mats', parameters: { subspace: 'gram', ...gramKnobs, ...solve }, statistics: true });
+      const fisher = await r.merge({ label: 'fisher', method: 'fisher', parameters: {}, statistics: true });
+      const diagonal = await r.merge({ label: 'mats-diagonal', method: 'mats', parameters: { subspace: 'diagonal', ...solve }, statistics: true });
+      // float64 solves, float32 outputs: agreement to float32 rounding plus the solver tolerance.
+      expect(await relativeDifference(regmean.folder, gram.folder)).toBeLessThan(1e-5);
+      expect(await relativeDifference(fisher.folder, diagonal.folder)).toBeLessThan(1e-5);
+      // ...and they are not all the same model: the subspace matters.
+      expect(await relativeDifference(regmean.folder, fisher.folder)).toBeGreaterThan(1e-2);
     });
 
     it('the spawned mats bin writes the same checkpoint as the in-process call', async () => {
