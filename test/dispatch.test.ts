@@ -186,17 +186,40 @@ describe('closed forms', () => {
     expect(r.status).toBe('maxIterations');
   });
 
-  it('a singular Kronecker factor has no closed form: solve falls back to PCG and says why', () => {
+  it('a singular Kronecker factor gets the pseudo-inverse in closed form: the minimum-norm solution, and the note says so', () => {
     const gSingular = new Float64Array([1, 0, 0, 0, 1, 0, 0, 0, 0]); // a dead output
-    const k = new KroneckerOperator(be.fromArray(gSingular, [3, 3]), be.fromArray(randomSpd(2, 1), [2, 2]), { psd: true });
+    const a = randomSpd(2, 1);
+    const k = new KroneckerOperator(be.fromArray(gSingular, [3, 3]), be.fromArray(a, [2, 2]), { psd: true });
     const truth = randomArray(6, 2).map((v, i) => (i >= 4 ? 0 : v));
     const b = be.zeros([3, 2]);
     k.apply(be.fromArray(truth, [3, 2]), b); // consistent: b is in the range
     const r = solve(k, b, { rtol: 1e-10 });
-    expect(r.method).toBe('pcg');
-    expect(r.note).toMatch(/no closed form \(kronecker\): matrix \[3, 3\] is not positive definite: pivot 2/);
+    expect(r.method).toBe('kronecker');
+    expect(r.note).toMatch(/^singular \(G drops 1 of 3 directions\): pseudo-inverse/);
     expect(r.status).toBe('converged');
-    expect(r.preconditioner).toBe('kronecker (inverse factors)');
+    expect(r.iterations).toBe(0);
+    // x is the minimum-norm solution: truth itself, whose dead row is 0.
+    const x = be.toArray(r.x);
+    for (let i = 0; i < 6; i++) expect(Math.abs(x[i] - truth[i])).toBeLessThan(1e-10);
+  });
+
+  it('a singular system with b outside the range gets the least-squares solution, and the message says why ||r|| > 0', () => {
+    const gSingular = new Float64Array([2, 0, 0, 0, 1, 0, 0, 0, 0]);
+    const k = new KroneckerOperator(be.fromArray(gSingular, [3, 3]), be.fromArray(randomSpd(2, 1), [2, 2]), { psd: true });
+    const b = be.fromArray([1, 2, 3, 4, 5, 6], [3, 2]); // row 2 lies outside the range
+    const r = solve(k, b, { rtol: 1e-10 });
+    expect(r.status).toBe('converged');
+    expect(r.message).toMatch(/pseudo-inverse of a singular operator: \|\|r\|\| = .* outside the operator's range/);
+    // The residual is exactly b's dead row, [5, 6].
+    expect(Math.abs(r.residualNorm - Math.hypot(5, 6))).toBeLessThan(1e-10);
+    const x = be.toArray(r.x);
+    expect(Math.abs(x[4]) + Math.abs(x[5])).toBe(0);
+  });
+
+  it('an indefinite Kronecker factor has neither a closed form nor a preconditioner: solve says it is indefinite', () => {
+    const gIndefinite = new Float64Array([1, 0, 0, -1]);
+    const k = new KroneckerOperator(be.fromArray(gIndefinite, [2, 2]), be.fromArray(randomSpd(2, 1), [2, 2]));
+    expect(() => solve(k, be.fromArray([1, 1, 1, 1], [2, 2]), { rtol: 1e-10 })).toThrow(/not positive semi-definite.*indefinite/);
   });
 
   describe('the exact solve of a Sum of two Kroneckers', () => {

@@ -45,7 +45,7 @@ export function solveWithInverse(op: LinearOperator, b: Tensor, options: SolveOp
   const bNorm = backend.nrm2(b);
   const threshold = Math.max(options.atol ?? 0, (options.rtol ?? DEFAULT_RTOL) * bNorm);
   const finite = Number.isFinite(bNorm) && Number.isFinite(residualNorm);
-  if (finite && residualNorm > threshold) {
+  if (finite && residualNorm > threshold && !inv.pseudo) {
     // The closed form missed the tolerance: refine with PCG, preconditioned by the same inverse.
     const refined = runSolve('solve', op, [b], [x], { ...options, preconditioner: inv.operator }, 'none')[0];
     backend.dispose(x);
@@ -61,7 +61,23 @@ export function solveWithInverse(op: LinearOperator, b: Tensor, options: SolveOp
     reference: false,
     detail: finite ? `closed form: ${rule}` : 'in b or in the closed-form solution',
   });
-  return { x, status, message, iterations: 0, residualNorm, initialResidualNorm, history: [], preconditioner: 'none', method: rule, ...(inv.note ? { note: inv.note } : {}) };
+  const leastSquares = finite && inv.pseudo && residualNorm > threshold;
+  return {
+    x,
+    status,
+    message: leastSquares
+      ? `solved in closed form (${rule}) by the pseudo-inverse of a singular operator: ||r|| = ${residualNorm.toExponential(2)} is the ` +
+        `part of b outside the operator's range, which no solution can reduce (the minimum-norm least-squares solution); ` +
+        `add damping if every direction should be constrained`
+      : message,
+    iterations: 0,
+    residualNorm,
+    initialResidualNorm,
+    history: [],
+    preconditioner: 'none',
+    method: rule,
+    ...(inv.note ? { note: inv.note } : {}),
+  };
 }
 
 /** ||b - A x||, with one temporary. */

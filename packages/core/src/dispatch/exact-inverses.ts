@@ -13,12 +13,42 @@ import { KroneckerOperator } from '../operators/kronecker.js';
 import type { LinearOperator } from '../operators/linear-operator.js';
 import { adoptTensors } from '../operators/owned.js';
 import type { HostSquare } from '../operators/host-matrix.js';
-import { spdInverse } from './host-dense.js';
+import { psdPseudoInverse, spdInverse } from './host-dense.js';
+import { NotPositiveDefiniteError } from '../backend/errors.js';
+
+/** A factor's inverse: by Cholesky, or its pseudo-inverse when it is singular but PSD. */
+interface FactorInverse {
+  inverse: Float64Array;
+  /** Eigen-directions dropped as null (0 for an exact inverse). */
+  dropped: number;
+}
+
+function factorInverse(backend: Backend, a: Float64Array, n: number): FactorInverse {
+  try {
+    return { inverse: spdInverse(backend.linalg, a, n), dropped: 0 };
+  } catch (e) {
+    if (!(e instanceof NotPositiveDefiniteError)) throw e;
+    return psdPseudoInverse(backend.linalg, a, n, backend.dtype === 'float32' ? 2 ** -24 : 2 ** -53);
+  }
+}
+
+function pseudoNote(parts: readonly [string, FactorInverse, number][]): { note?: string; pseudo?: boolean } {
+  const singular = parts.filter(([, f]) => f.dropped > 0);
+  if (singular.length === 0) return {};
+  const what = singular.map(([name, f, n]) => `${name} drops ${f.dropped} of ${n} directions`).join(', ');
+  return { pseudo: true, note: `singular (${what}): pseudo-inverse, the minimum-norm least-squares solution` };
+}
 
 /** An exact inverse, and what to tell the user about how it was made. */
 export interface ExactInverse {
   readonly operator: LinearOperator;
   readonly note?: string;
+  /**
+   * True when the operator is singular and this is its pseudo-inverse: solve then returns the
+   * minimum-norm least-squares solution, whose residual is the part of b outside the range
+   * (no iteration can reduce it, so none is tried).
+   */
+  readonly pseudo?: boolean;
 }
 
 /** Caches an inverse beside op; disposing op releases it. */
@@ -59,10 +89,15 @@ export function largestFinite(dtype: DType): number {
   return dtype === 'float32' ? 3.4028234663852886e38 : Number.MAX_VALUE;
 }
 
-/** (G (x) A)^-1 = G^-1 (x) A^-1: two factor inverses by Cholesky (throws if one is singular). */
+/**
+ * (G (x) A)^-1 = G^-1 (x) A^-1: two factor inverses by Cholesky; for a singular factor its
+ * pseudo-inverse (the pseudo-inverse of a Kronecker product is the product of theirs).
+ */
 export function kroneckerInverse(k: KroneckerOperator): ExactInverse {
-  const linalg = k.backend.linalg;
-  return kroneckerFromHost(k.backend, spdInverse(linalg, k.hostG.data, k.hostG.n), spdInverse(linalg, k.hostA.data, k.hostA.n), k.tags.psd);
+  const g = factorInverse(k.backend, k.hostG.data, k.hostG.n);
+  const a = factorInverse(k.backend, k.hostA.data, k.hostA.n);
+  const inverse = kroneckerFromHost(k.backend, g.inverse, a.inverse, k.tags.psd);
+  return { ...inverse, ...pseudoNote([['G', g, k.hostG.n], ['A', a, k.hostA.n]]) };
 }
 
 /** A Kronecker operator from host factors [out, out] and [in, in]; it owns the uploads. */
@@ -74,19 +109,21 @@ export function kroneckerFromHost(backend: Backend, g: Float64Array, a: Float64A
   return { operator };
 }
 
-/** (I (x) A)^-1 = I (x) A^-1 (throws if A is singular). */
+/** (I (x) A)^-1 = I (x) A^-1, or I (x) pinv(A) for a singular A (throws if A is indefinite). */
 export function gramInverse(backend: Backend, a: HostSquare, rows: number, psd: boolean): ExactInverse {
-  const t = upload(backend, spdInverse(backend.linalg, a.data, a.n), [a.n, a.n]);
+  const inv = factorInverse(backend, a.data, a.n);
+  const t = upload(backend, inv.inverse, [a.n, a.n]);
   const operator = new GramOperator(t, rows, { psd });
   adoptTensors(operator, t);
-  return { operator };
+  return { operator, ...pseudoNote([['A', inv, a.n]]) };
 }
 
-/** A dense inverse by Cholesky (throws if the matrix is not positive definite). */
+/** A dense inverse by Cholesky, or the pseudo-inverse of a singular one (throws if indefinite). */
 export function denseInverse(op: DenseOperator): ExactInverse {
-  const t = upload(op.backend, spdInverse(op.backend.linalg, op.host.data, op.host.n), [op.host.n, op.host.n]);
+  const inv = factorInverse(op.backend, op.host.data, op.host.n);
+  const t = upload(op.backend, inv.inverse, [op.host.n, op.host.n]);
   const operator = new DenseOperator(t, { shape: op.shape, psd: op.tags.psd });
   adoptTensors(operator, t);
-  return { operator };
+  return { operator, ...pseudoNote([['the matrix', inv, op.host.n]]) };
 }
 

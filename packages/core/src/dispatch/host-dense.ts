@@ -74,6 +74,32 @@ export function spdInverse(linalg: HostLinalg, a: Float64Array, n: number): Floa
 }
 
 /**
+ * The Moore-Penrose pseudo-inverse of a symmetric positive semi-definite A [n, n], through
+ * its eigendecomposition: eigenvalues at most cutoff = n u lambda_max (u the unit roundoff of
+ * the dtype the data is computed in) count as zero, as in numpy.linalg.pinv's rcond rule. The
+ * minimum-norm least-squares solve of a singular system, e.g. a sum of input Grams where some
+ * input feature never fires: the reference RegMean code leaves such features at zero, and so
+ * does this. Throws NotPositiveDefiniteError when an eigenvalue is below -cutoff (A is
+ * indefinite, not merely singular).
+ */
+export function psdPseudoInverse(linalg: HostLinalg, a: Float64Array, n: number, unitRoundoff: number): { inverse: Float64Array; dropped: number } {
+  const { values, vectors } = linalg.eigh(a, n);
+  const largest = n > 0 ? Math.max(Math.abs(values[0]), Math.abs(values[n - 1])) : 0;
+  const cutoff = Math.max(n, 1) * unitRoundoff * largest;
+  if (n > 0 && values[0] < -cutoff) throw new NotPositiveDefiniteError(0, values[0], n);
+  // inverse = V diag(1 / lambda, kept) V^T
+  const scaled = new Float64Array(n * n);
+  let dropped = 0;
+  for (let j = 0; j < n; j++) {
+    const keep = values[j] > cutoff;
+    if (!keep) dropped++;
+    const w = keep ? 1 / values[j] : 0;
+    for (let i = 0; i < n; i++) scaled[i * n + j] = vectors[i * n + j] * w;
+  }
+  return { inverse: symmetrize(hostMatmul(scaled, hostTranspose(vectors, n, n), n, n, n), n), dropped };
+}
+
+/**
  * The inverse of A + delta I, with delta = 0 when A is positive definite, otherwise the
  * smallest of 1e-10, 1e-8, ..., 1e-2 times mean(diag A) that makes it so. For
  * preconditioners, where an approximate inverse is all that is needed, a singular factor (an
