@@ -41,8 +41,8 @@ export function solveWithInverse(op: LinearOperator, b: Tensor, options: SolveOp
   const bBlock = asBlock(b);
   inv.operator.apply(bBlock, asBlock(x));
   const residualNorm = residual(op, bBlock, asBlock(x));
-  const initialResidualNorm = options.x0 ? residual(op, bBlock, asBlock(options.x0)) : backend.nrm2(b);
   const bNorm = backend.nrm2(b);
+  const initialResidualNorm = options.x0 ? residual(op, bBlock, asBlock(options.x0)) : bNorm;
   const threshold = Math.max(options.atol ?? 0, (options.rtol ?? DEFAULT_RTOL) * bNorm);
   const finite = Number.isFinite(bNorm) && Number.isFinite(residualNorm);
   if (finite && residualNorm > threshold && !inv.pseudo) {
@@ -52,24 +52,25 @@ export function solveWithInverse(op: LinearOperator, b: Tensor, options: SolveOp
     return { ...refined, method: `${rule} + pcg refinement`, preconditioner: `exact inverse (${rule})`, ...(inv.note ? { note: inv.note } : {}) };
   }
   const status: PcgStatus = finite ? 'converged' : 'nonFinite';
-  const message = statusMessage(status, {
-    iterations: 0,
-    residualNorm,
-    threshold,
-    bNorm,
-    dtype: op.dtype,
-    reference: false,
-    detail: finite ? `closed form: ${rule}` : 'in b or in the closed-form solution',
-  });
-  const leastSquares = finite && inv.pseudo && residualNorm > threshold;
-  return {
-    x,
-    status,
-    message: leastSquares
+  // A pseudo-inverse's residual is b's part outside the range: say so rather than claim ||r|| <= threshold.
+  const message =
+    finite && inv.pseudo && residualNorm > threshold
       ? `solved in closed form (${rule}) by the pseudo-inverse of a singular operator: ||r|| = ${residualNorm.toExponential(2)} is the ` +
         `part of b outside the operator's range, which no solution can reduce (the minimum-norm least-squares solution); ` +
         `add damping if every direction should be constrained`
-      : message,
+      : statusMessage(status, {
+          iterations: 0,
+          residualNorm,
+          threshold,
+          bNorm,
+          dtype: op.dtype,
+          reference: false,
+          detail: finite ? `closed form: ${rule}` : 'in b or in the closed-form solution',
+        });
+  return {
+    x,
+    status,
+    message,
     iterations: 0,
     residualNorm,
     initialResidualNorm,

@@ -5,6 +5,7 @@
  * or used as a preconditioner, pays for its factorization once.
  */
 import type { Backend, DType, Tensor } from '../backend/backend.js';
+import { NotPositiveDefiniteError } from '../backend/errors.js';
 import { derived } from '../operators/derived.js';
 import { DenseOperator } from '../operators/dense.js';
 import { DiagonalOperator } from '../operators/diagonal.js';
@@ -14,7 +15,6 @@ import type { LinearOperator } from '../operators/linear-operator.js';
 import { adoptTensors } from '../operators/owned.js';
 import type { HostSquare } from '../operators/host-matrix.js';
 import { psdPseudoInverse, spdInverse } from './host-dense.js';
-import { NotPositiveDefiniteError } from '../backend/errors.js';
 
 /** A factor's inverse: by Cholesky, or its pseudo-inverse when it is singular but PSD. */
 interface FactorInverse {
