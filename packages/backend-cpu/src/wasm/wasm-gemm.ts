@@ -9,7 +9,7 @@
 import type { DType } from '@mats/core';
 import type { FloatArray } from '../cpu-tensor.js';
 import type { KernelSet } from '../kernels/kernel-set.js';
-import { COUNTER_ADDRESS, KernelMemory, WORKSPACE_ADDRESS } from './kernel-memory.js';
+import { COUNTER_ADDRESS, type KernelMemory } from './kernel-memory.js';
 
 /** Register tile of each dtype's micro-kernel: MR rows by NR columns (two 16-byte vectors). */
 const TILE = { float64: { mr: 4, nr: 4 }, float32: { mr: 4, nr: 8 } } as const;
@@ -61,33 +61,27 @@ export class WasmGemm {
     const s = this.bytesPerElement;
     const mp = roundUp(m, mr);
     const np = roundUp(n, nr);
-    const bytes = (mp * k + k * np + mp * np) * s;
-    if (bytes > KernelMemory.maxWorkspaceBytes) return false;
     const memory = this.kernelMemory;
+    const workspace = memory.tryAlloc((mp * k + k * np + mp * np) * s);
+    if (workspace === undefined) return false; // the memory cannot hold it: use the TS kernel
     try {
-      memory.reserve(bytes);
-    } catch {
-      return false; // the memory cannot grow that far (the process is short of memory): use the TS kernel
+      const views = memory.view();
+      const heap = s === 8 ? views.f64 : views.f32;
+      const ap = workspace / s;
+      const bp = ap + mp * k;
+      const cp = bp + k * np;
+      this.kernels.packRowPanels(a, transA, m, k, alpha, mr, heap, ap);
+      this.kernels.packColumnPanels(b, transB, k, n, nr, heap, bp);
+      this.kernels.loadScaled(c, m, n, beta, heap, cp, np);
+
+      const threads = m * n * k >= this.threadMinWork ? this.threads : 1;
+      const { mc, nc } = blocking(mp, np, mr, nr, threads);
+      this.lastRunThreaded = threads > 1;
+      memory.runClaim(this.exportName, [COUNTER_ADDRESS, mp, mc, np, nc, k, ap * s, bp * s, cp * s, KC], threads);
+      for (let i = 0; i < m; i++) c.set(heap.subarray(cp + i * np, cp + i * np + n), i * n);
+    } finally {
+      memory.heap.release(workspace);
     }
-    const views = memory.view();
-    const heap = s === 8 ? views.f64 : views.f32;
-    const ap = WORKSPACE_ADDRESS / s;
-    const bp = ap + mp * k;
-    const cp = bp + k * np;
-    this.kernels.packRowPanels(a, transA, m, k, alpha, mr, heap, ap);
-    this.kernels.packColumnPanels(b, transB, k, n, nr, heap, bp);
-    this.kernels.loadScaled(c, m, n, beta, heap, cp, np);
-
-    const threads = m * n * k >= this.threadMinWork ? this.threads : 1;
-    const { mc, nc } = blocking(mp, np, mr, nr, threads);
-    Atomics.store(views.i32, COUNTER_ADDRESS / 4, 0);
-    const args = [COUNTER_ADDRESS, mp, mc, np, nc, k, ap * s, bp * s, cp * s, KC] as const;
-    const kernel = memory.exports[this.exportName];
-    this.lastRunThreaded = threads > 1;
-    if (threads > 1) memory.workers().run(this.exportName, args, threads - 1, () => kernel(...args));
-    else kernel(...args);
-
-    for (let i = 0; i < m; i++) c.set(heap.subarray(cp + i * np, cp + i * np + n), i * n);
     return true;
   }
 }
