@@ -10,6 +10,7 @@ import { packA, packB, scaleMatrix } from './pack';
 import { stridedClaim } from './strided-gemm';
 import { axpyRowsT, axpyT, dotRowsT, dotT, scalT, symvClaimT } from './vector';
 import { choleskyBlockT, trsmRowsClaimT } from './cholesky';
+import { kfacClaimT } from './kfac';
 
 // gemm on padded operands packed by the TypeScript driver (src/wasm/wasm-gemm.ts).
 export function gemmF64(counter: usize, mp: i32, mc: i32, np: i32, nc: i32, k: i32, ap: usize, bp: usize, c: usize, kc: i32): i32 {
@@ -95,4 +96,12 @@ export function trsmRowsF64(counter: usize, m: i32, nb: i32, l: usize, ldl: i32,
 }
 export function trsmRowsF32(counter: usize, m: i32, nb: i32, l: usize, ldl: i32, b: usize, ldb: i32, blockRows: i32): i32 {
   return trsmRowsClaimT<f32>(counter, m, nb, l, ldl, b, ldb, blockRows);
+}
+
+// The fused K-FAC sum matvec (src/wasm/prepared-kronecker-sum.ts).
+export function kfacF64(counter: usize, m: i32, n: i32, models: i32, gp: usize, gStride: i32, xp: usize, ap: usize, aStride: i32, y: usize, mc: i32, kc: i32, tileScratch: usize, tBase: usize, tStride: i32): i32 {
+  return kfacClaimT<f64>(counter, m, n, models, gp, gStride, xp, ap, aStride, y, mc, kc, tileScratch, tBase, tStride);
+}
+export function kfacF32(counter: usize, m: i32, n: i32, models: i32, gp: usize, gStride: i32, xp: usize, ap: usize, aStride: i32, y: usize, mc: i32, kc: i32, tileScratch: usize, tBase: usize, tStride: i32): i32 {
+  return kfacClaimT<f32>(counter, m, n, models, gp, gStride, xp, ap, aStride, y, mc, kc, tileScratch, tBase, tStride);
 }

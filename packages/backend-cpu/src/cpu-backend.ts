@@ -10,6 +10,7 @@ import {
   type DType,
   type HostArray,
   type HostLinalg,
+  type PreparedOperator,
   type Shape,
   type Tensor,
   type Transpose,
@@ -19,7 +20,8 @@ import { GemmScratch, gemmFlat } from './gemm-driver.js';
 import { hostLinalg } from './host-linalg.js';
 import { resolveVariant, type CpuBackendOptions, type CpuKernelVariant } from './kernel-variants.js';
 import { createKernelSet, type KernelSet } from './kernels/kernel-set.js';
-import { kernelMemory } from './wasm/kernel-memory.js';
+import { kernelMemory, type KernelMemory } from './wasm/kernel-memory.js';
+import { PreparedKroneckerSum } from './wasm/prepared-kronecker-sum.js';
 import { WasmGemm } from './wasm/wasm-gemm.js';
 
 const DEFAULT_WASM_MIN_WORK = 32 ** 3;
@@ -44,6 +46,7 @@ export class CpuBackend implements Backend {
   private readonly allocate: (n: number) => FloatArray;
   private readonly wasmGemm: WasmGemm | undefined;
   private readonly wasmMinWork: number;
+  private readonly memory: KernelMemory | undefined;
 
   constructor(
     readonly dtype: DType,
@@ -61,7 +64,10 @@ export class CpuBackend implements Backend {
     this.wasmMinWork = checkWork('wasmMinWork', options.wasmMinWork ?? DEFAULT_WASM_MIN_WORK);
     const threadMinWork = checkWork('threadMinWork', options.threadMinWork ?? DEFAULT_THREAD_MIN_WORK);
     const memory = resolved.variant === 'typescript' ? undefined : kernelMemory();
-    if (typeof memory === 'object') this.wasmGemm = new WasmGemm(memory, this.kernels, dtype, resolved.threads, threadMinWork);
+    if (typeof memory === 'object') {
+      this.memory = memory;
+      this.wasmGemm = new WasmGemm(memory, this.kernels, dtype, resolved.threads, threadMinWork);
+    }
   }
 
   /**
@@ -195,6 +201,44 @@ export class CpuBackend implements Backend {
       if (this.wasmGemm.run(ra, rb, m, n, k, alpha, ta.data, tb.data, beta, tc.data)) return;
     }
     gemmFlat(this.kernels, this.scratch, ra, rb, m, n, k, alpha, ta.data, tb.data, beta, tc.data);
+  }
+
+  /**
+   * The K-FAC sum matvec y <- sum_i G_i x A_i with the factors packed once into the kernel
+   * memory and the 2 M gemms of an apply fused per block of rows on every core
+   * (wasm/prepared-kronecker-sum.ts). precision 'float32' on a float64 backend runs the
+   * products in float32. Undefined on the 'typescript' variant, for factors that are not
+   * square, and when the kernel memory cannot hold the packed factors.
+   */
+  prepareKroneckerSum(g: readonly Tensor[], a: readonly Tensor[], options: { precision?: DType } = {}): PreparedOperator | undefined {
+    const memory = this.memory;
+    const precision = options.precision ?? this.dtype;
+    if (memory === undefined || g.length === 0 || g.length !== a.length) return undefined;
+    if (precision === 'float64' && this.dtype === 'float32') return undefined; // no gain in widening
+    const factors = [...g, ...a].map((t) => this.own('prepareKroneckerSum', t));
+    const m = g[0].shape[0];
+    const n = a[0].shape[0];
+    const square = (t: Tensor, k: number) => t.shape.length === 2 && t.shape[0] === k && t.shape[1] === k;
+    if (!g.every((t) => square(t, m)) || !a.every((t) => square(t, n))) return undefined;
+    let prepared: PreparedKroneckerSum;
+    try {
+      const data = factors.map((t) => t.data);
+      prepared = new PreparedKroneckerSum(memory, precision, this.threads, data.slice(0, g.length), data.slice(g.length), m, n);
+    } catch (e) {
+      if (e instanceof RangeError) return undefined; // the kernel memory cannot hold it: use gemm
+      throw e;
+    }
+    return {
+      apply: (x, out) => {
+        const tx = this.own('kroneckerSum apply', x);
+        const tout = this.own('kroneckerSum apply', out);
+        if (tx.size !== m * n || tout.size !== m * n) {
+          throw new ShapeError(`kroneckerSum apply: x and out must be [${m}, ${n}], got ${formatShape(x.shape)} and ${formatShape(out.shape)}`);
+        }
+        prepared.apply(tx.data, tout.data);
+      },
+      dispose: () => prepared.dispose(),
+    };
   }
 
   private own(operation: string, x: Tensor): CpuTensor {

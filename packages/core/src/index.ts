@@ -1,4 +1,4 @@
-export type { Backend, DType, HostArray, HostLinalg, Shape, SymmetricEigen, Tensor, Transpose } from './backend/backend.js';
+export type { Backend, DType, HostArray, HostLinalg, PreparedOperator, Shape, SymmetricEigen, Tensor, Transpose } from './backend/backend.js';
 export {
   DisposedTensorError,
   DTypeMismatchError,

@@ -47,6 +47,8 @@ export const THREADED_KERNELS = [
   'symvF32',
   'trsmRowsF64',
   'trsmRowsF32',
+  'kfacF64',
+  'kfacF32',
 ] as const;
 
 export class KernelMemory {
