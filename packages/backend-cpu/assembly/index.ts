@@ -11,6 +11,7 @@ import { stridedClaim } from './strided-gemm';
 import { axpyRowsT, axpyT, dotRowsT, dotT, scalT, symvClaimT } from './vector';
 import { choleskyBlockT, trsmRowsClaimT } from './cholesky';
 import { kfacClaimT } from './kfac';
+import { dareClaimT, mapClaimT, reduceClaimT, taskArithmeticClaimT } from './elementwise';
 
 // gemm on padded operands packed by the TypeScript driver (src/wasm/wasm-gemm.ts).
 export function gemmF64(counter: usize, mp: i32, mc: i32, np: i32, nc: i32, k: i32, ap: usize, bp: usize, c: usize, kc: i32): i32 {
@@ -104,4 +105,30 @@ export function kfacF64(counter: usize, m: i32, n: i32, models: i32, gp: usize, 
 }
 export function kfacF32(counter: usize, m: i32, n: i32, models: i32, gp: usize, gStride: i32, xp: usize, ap: usize, aStride: i32, y: usize, mc: i32, kc: i32, tileScratch: usize, tBase: usize, tStride: i32): i32 {
   return kfacClaimT<f32>(counter, m, n, models, gp, gStride, xp, ap, aStride, y, mc, kc, tileScratch, tBase, tStride);
+}
+
+// Elementwise kernels and reductions on long arrays (src/wasm/host-vectors.ts).
+export function mapF64(counter: usize, params: usize): i32 {
+  return mapClaimT<f64>(counter, params);
+}
+export function mapF32(counter: usize, params: usize): i32 {
+  return mapClaimT<f32>(counter, params);
+}
+export function reduceF64(counter: usize, params: usize, partials: usize): i32 {
+  return reduceClaimT<f64>(counter, params, partials);
+}
+export function reduceF32(counter: usize, params: usize, partials: usize): i32 {
+  return reduceClaimT<f32>(counter, params, partials);
+}
+export function taskArithmeticF64(counter: usize, params: usize): i32 {
+  return taskArithmeticClaimT<f64>(counter, params);
+}
+export function taskArithmeticF32(counter: usize, params: usize): i32 {
+  return taskArithmeticClaimT<f32>(counter, params);
+}
+export function dareF64(counter: usize, params: usize): i32 {
+  return dareClaimT<f64>(counter, params);
+}
+export function dareF32(counter: usize, params: usize): i32 {
+  return dareClaimT<f32>(counter, params);
 }

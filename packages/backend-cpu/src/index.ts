@@ -9,3 +9,5 @@ export {
   type CpuBackendOptions,
   type CpuKernelVariant,
 } from './kernel-variants.js';
+export { hostVectors } from './host-vectors-instance.js';
+export type { HostVectors, HostFloatArray } from './wasm/host-vectors.js';

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { KroneckerOperator, sumOf, type Tensor } from '@mats/core';
+import { KroneckerOperator, sumOf, type SumOperator, type Tensor } from '@mats/core';
 import { countAllocations, randomArray, randomSpd, unitRoundoff } from '@mats/core/testing';
 import { createCpuBackend, type CpuBackendOptions } from '../src/index.js';
 
@@ -107,7 +107,7 @@ describe('prepareKroneckerSum (fused K-FAC sum matvec)', () => {
     const backend = createCpuBackend('float64');
     const [m, n] = [40, 24];
     const parts = [0, 1, 2].map((i) => new KroneckerOperator(backend.fromArray(randomSpd(m, i), [m, m]), backend.fromArray(randomSpd(n, 10 + i), [n, n]), { psd: true }));
-    const sum = sumOf(parts);
+    const sum = sumOf(parts) as SumOperator;
     const x = backend.fromArray(randomArray(m * n, 5), [m, n]);
     const y = backend.zeros([m, n]);
     const expected = backend.zeros([m, n]);

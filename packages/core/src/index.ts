@@ -40,6 +40,9 @@ export type { KroneckerApproximation } from './dispatch/kronecker-approximation.
 
 // Solver
 export { pcg, pcgMany } from './solver/pcg.js';
+export { pcgMixedPrecision } from './solver/mixed-precision.js';
+export type { MixedPrecisionOptions, MixedPrecisionResult } from './solver/mixed-precision.js';
+export { LowPrecisionOperator, lowPrecisionOperator } from './operators/low-precision.js';
 export type {
   PcgManyOptions,
   PcgOptions,

@@ -49,12 +49,22 @@ export const THREADED_KERNELS = [
   'trsmRowsF32',
   'kfacF64',
   'kfacF32',
+  'mapF64',
+  'mapF32',
+  'reduceF64',
+  'reduceF32',
+  'taskArithmeticF64',
+  'taskArithmeticF32',
+  'dareF64',
+  'dareF32',
 ] as const;
 
 export class KernelMemory {
   readonly memory: WasmMemory;
   readonly exports: KernelExports;
   readonly heap: MemoryAllocator;
+  /** Every buffer object the memory has had (growth makes a new one over the same bytes). */
+  private readonly buffers = new WeakSet<object>();
   private pool: WorkerPool | undefined;
   private views: { f64: Float64Array; f32: Float32Array; i32: Int32Array; u8: Uint8Array } | undefined;
 
@@ -96,9 +106,16 @@ export class KernelMemory {
   view(): { f64: Float64Array; f32: Float32Array; i32: Int32Array; u8: Uint8Array } {
     if (!this.views) {
       const buffer = this.memory.buffer;
+      this.buffers.add(buffer);
       this.views = { f64: new Float64Array(buffer), f32: new Float32Array(buffer), i32: new Int32Array(buffer), u8: new Uint8Array(buffer) };
     }
     return this.views;
+  }
+
+  /** Whether an ArrayBuffer(View)'s buffer is this memory (so kernels can address it). */
+  owns(buffer: ArrayBufferLike): boolean {
+    this.view();
+    return this.buffers.has(buffer);
   }
 
   /**
