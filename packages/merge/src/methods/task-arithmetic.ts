@@ -4,7 +4,8 @@
  * w_i = 1 unless the config gives weights.
  */
 import { z } from 'zod';
-import { accumulateDifference, accumulateScaled, addScaledToBase } from './kernels.js';
+import type { FloatArray } from '../safetensors/decode.js';
+import { taskArithmeticInto } from './kernels.js';
 import { defineMethod, type TensorJob } from './method.js';
 import { taskVector, type DareOptions } from './task-vectors.js';
 
@@ -13,20 +14,19 @@ export const taskArithmeticParameters = z.strictObject({
   lambda: z.number().finite().default(1),
 });
 
-/** theta_0 + lambda * sum_i w_i tau_i for one job, accumulated in float64. */
-export async function taskArithmeticMerge(job: TensorJob, lambda: number, dare?: DareOptions): Promise<Float64Array> {
-  const n = job.length;
-  const sum = new Float64Array(n);
+/**
+ * theta_0 + lambda * sum_i w_i tau_i for one job, accumulated in float64 and rounded once to
+ * the precision it is written at (the job's result array; where the streaming pass hands one
+ * out, the fused kernel runs on every core).
+ */
+export async function taskArithmeticMerge(job: TensorJob, lambda: number, dare?: DareOptions): Promise<FloatArray> {
   const base = await job.base();
-  for (let i = 0; i < job.modelCount; i++) {
-    const w = job.weights[i];
-    if (w === 0) continue;
-    // Without DARE, subtract in float64: no rounding of tau to the job's precision.
-    if (dare === undefined) accumulateDifference(sum, w, await job.model(i), base);
-    else accumulateScaled(sum, w, await taskVector(job, i, dare));
-  }
-  addScaledToBase(sum, base, lambda);
-  return sum;
+  const used = job.weights.map((w, i) => i).filter((i) => job.weights[i] !== 0);
+  // Without DARE, subtract in float64: no rounding of tau to the job's precision.
+  const inputs = await Promise.all(used.map((i) => (dare === undefined ? job.model(i) : taskVector(job, i, dare))));
+  const out = job.resultArray?.() ?? new Float64Array(job.length);
+  taskArithmeticInto(out, base, inputs, used.map((i) => job.weights[i]), lambda, dare !== undefined);
+  return out;
 }
 
 export const taskArithmetic = defineMethod({

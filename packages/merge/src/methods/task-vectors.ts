@@ -3,9 +3,9 @@
  * passed through DARE's drop. Every method that combines task vectors computes them here, so
  * a preparation pass and the merge see the same values.
  */
-import type { FloatArray } from '../safetensors/decode.js';
-import { applyDareDrop, dareStreamKey } from './dare-mask.js';
-import { difference } from './kernels.js';
+import { allocateFloats, type FloatArray } from '../safetensors/decode.js';
+import { dareStreamKey } from './dare-mask.js';
+import { dareTaskVector, difference } from './kernels.js';
 import type { TensorJob } from './method.js';
 
 export interface DareOptions {
@@ -18,8 +18,8 @@ export interface DareOptions {
 /** A fresh array with tau_i for the job's range (DARE applied when given). */
 export async function taskVector(job: TensorJob, i: number, dare?: DareOptions): Promise<FloatArray> {
   const [model, base] = await Promise.all([job.model(i), job.base()]);
-  const tau = job.precision === 'float64' ? new Float64Array(job.length) : new Float32Array(job.length);
-  difference(tau, model, base);
-  if (dare !== undefined) applyDareDrop(tau, dareStreamKey(dare.seed, i, job.name), job.offset, dare.p, dare.rescale);
+  const tau = job.workArray?.() ?? allocateFloats(job.precision, job.length);
+  if (dare === undefined) difference(tau, model, base);
+  else dareTaskVector(tau, model, base, dareStreamKey(dare.seed, i, job.name), job.offset, dare.p, dare.rescale);
   return tau;
 }

@@ -8,6 +8,7 @@ import { CheckpointOutput } from '../checkpoint/output.js';
 import { UserError } from '../errors.js';
 import type { BoundMethod, MethodRuntime, TensorJob, TensorReport, TensorResult } from '../methods/method.js';
 import { dtypeBytes, isReadableDType } from '../safetensors/dtype.js';
+import { ArrayPool } from './array-pool.js';
 import { bindingsInOrder, statisticNeeds, type MethodBinding } from './bind.js';
 import { InputJob } from './job.js';
 import type { MergePlan } from './plan.js';
@@ -88,7 +89,11 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
   const checkAborted = () => {
     if (options.signal?.aborted) throw new UserError('merge interrupted; nothing was written');
   };
-  const makeJob = (item: Extract<WorkItem, { kind: 'job' }>) => new InputJob(item.tensor, item.index, item.offset, item.length, plan.config.precision, weights);
+  const makeJob = (item: Extract<WorkItem, { kind: 'job' }>, pool?: ArrayPool) =>
+    new InputJob(item.tensor, item.index, item.offset, item.length, plan.config.precision, weights, pool);
+  // The merge pass of an elementwise method streams through reused arrays (read straight into
+  // the kernel memory where the WebAssembly kernels run); whole-tensor jobs allocate their own.
+  const pool = plan.elementwise ? new ArrayPool() : undefined;
 
   /** Jobs in plan order, each prefetching the next one's inputs. */
   async function* jobPass(label: string): AsyncGenerator<TensorJob> {
@@ -121,6 +126,8 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
   // Bind every method in the tree to its state; nested methods are prepared first.
   const bound = new Map<MethodBinding, BoundMethod>();
   const output = await CheckpointOutput.create(plan.outputPath, plan.shards, plan.metadata, plan.force);
+  // One write in flight while the next job computes; its arrays go back to the pool after it.
+  let pendingWrite: Promise<void> = Promise.resolve();
   try {
     for (const b of bindingsInOrder(plan.binding)) {
       const state = b.method.prepare === undefined ? undefined : await b.method.prepare({ ...runtime, parameters: b.parameters, tensors: plan.merged, modelCount: plan.config.models.length, weights, pass: jobPass });
@@ -152,6 +159,7 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
       checkAborted();
       const item = items[k];
       if (item.kind === 'copy') {
+        await pendingWrite;
         const t0 = performance.now();
         const source = item.tensor.base ?? item.tensor.models[0];
         await output.writeBytes(item.tensor.name, await source.checkpoint.readBytes(source.name));
@@ -161,28 +169,38 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
           tensorStart = performance.now();
           report = undefined;
         }
-        const job = next !== undefined && next.index === item.index ? next : makeJob(item);
+        const job = next !== undefined && next.index === item.index ? next : makeJob(item, pool);
         if (job !== next) job.prefetch(plan.usesBase, usesStatistics);
         const following = nextJob[k];
-        next = following === undefined ? undefined : makeJob(following);
+        next = following === undefined ? undefined : makeJob(following, pool);
         next?.prefetch(plan.usesBase, usesStatistics);
         const result = checkResult(await root.merge(job), job, plan.binding.method.name);
-        await output.writeFloats(item.tensor.name, result.values, item.offset);
+        await pendingWrite;
         if (result.report !== undefined) report = { ...report, ...result.report };
-        if (item.last) {
-          emit({ type: 'tensor', name: item.tensor.name, method: plan.binding.method.name, shape: item.tensor.shape, dtype: item.tensor.outputDtype, seconds: (performance.now() - tensorStart) / 1000, chunks: item.chunks, report });
-        }
+        const finished = item.last ? { report, start: tensorStart } : undefined;
+        pendingWrite = output.writeFloats(item.tensor.name, result.values, item.offset).then(async () => {
+          await job.release();
+          if (finished) {
+            emit({ type: 'tensor', name: item.tensor.name, method: plan.binding.method.name, shape: item.tensor.shape, dtype: item.tensor.outputDtype, seconds: (performance.now() - finished.start) / 1000, chunks: item.chunks, report: finished.report });
+          }
+        });
+        // A failed write surfaces at the next await; until then it must not be unhandled.
+        pendingWrite.catch(() => undefined);
       }
       const bytes = jobInputBytes(plan, item);
       done += bytes;
       bytesRead += bytes;
       emit({ type: 'progress', doneBytes: done, totalBytes: total });
     }
+    await pendingWrite;
     checkAborted();
     await output.commit();
   } catch (e) {
+    await pendingWrite.catch(() => undefined);
     await output.abort();
     throw e;
+  } finally {
+    pool?.dispose();
   }
   return {
     outputPath: plan.outputPath,
