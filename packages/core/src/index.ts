@@ -41,6 +41,7 @@ export type { KroneckerApproximation } from './dispatch/kronecker-approximation.
 // Solver
 export { pcg, pcgMany } from './solver/pcg.js';
 export { pcgMixedPrecision } from './solver/mixed-precision.js';
+export { LARGE_FACTOR_ORDER, LOW_RANK, LowRankKroneckerPreconditioner, kroneckerBySize, lowRankKronecker } from './dispatch/low-rank-kronecker.js';
 export type { MixedPrecisionOptions, MixedPrecisionResult } from './solver/mixed-precision.js';
 export { LowPrecisionOperator, lowPrecisionOperator } from './operators/low-precision.js';
 export type {

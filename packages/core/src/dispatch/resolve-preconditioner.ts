@@ -6,6 +6,7 @@ import { describeOperator, isLinearOperator, type LinearOperator } from '../oper
 import { SumOperator } from '../operators/sum.js';
 import type { PreconditionerChoice } from '../solver/pcg-types.js';
 import { DEFAULT_KRONECKER_APPROXIMATION, NO_PRECONDITIONER, jacobi, kronecker, type Preconditioner } from './preconditioners.js';
+import { lowRankKronecker } from './low-rank-kronecker.js';
 import { dispatch } from './registry.js';
 
 export function resolvePreconditioner(caller: string, A: LinearOperator, choice: PreconditionerChoice): Preconditioner {
@@ -40,11 +41,16 @@ export function resolvePreconditioner(caller: string, A: LinearOperator, choice:
       const variant = choice === 'kronecker' ? DEFAULT_KRONECKER_APPROXIMATION : choice === 'kronecker-sum' ? 'sum' : 'nearest';
       return kronecker(A, parts, variant);
     }
+    case 'kronecker-lowrank': {
+      const parts = kroneckerParts(A);
+      if (!parts) throw new TypeError(`${caller}: preconditioner 'kronecker-lowrank' needs a Kronecker operator or a Sum of Kroneckers, got ${describeOperator(A)}; use 'jacobi' or 'auto'`);
+      return lowRankKronecker(A, parts, { exactBelow: 0 });
+    }
     case 'auto':
       return dispatch().preconditioner(A);
     default:
       throw new RangeError(
-        `${caller}: unknown preconditioner '${String(choice)}'; use none, jacobi, kronecker, kronecker-nearest, kronecker-sum, auto or an operator`,
+        `${caller}: unknown preconditioner '${String(choice)}'; use none, jacobi, kronecker, kronecker-nearest, kronecker-sum, kronecker-lowrank, auto or an operator`,
       );
   }
 }
