@@ -15,8 +15,10 @@ export function tridiagonalQl(dIn: ArrayLike<number>, eIn: ArrayLike<number>, n:
   // tql2's e[i] couples i and i + 1 as well; e[n - 1] = 0 ends the matrix.
   const e = new Float64Array(n);
   for (let i = 0; i < n - 1; i++) e[i] = eIn[i];
-  const v = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) v[i * n + i] = 1;
+  // vt[i * n + k] = V[k, i]: eigenvector i is a contiguous row, so the rotations of two
+  // eigenvectors below run along memory.
+  const vt = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) vt[i * n + i] = 1;
   const eps = 2 ** -52;
   let f = 0;
   let tst1 = 0;
@@ -58,11 +60,12 @@ export function tridiagonalQl(dIn: ArrayLike<number>, eIn: ArrayLike<number>, n:
         c = p / r;
         p = c * d[i] - s * g;
         d[i + 1] = h + s * (c * g + s * d[i]);
+        const ri = i * n;
+        const rj = ri + n;
         for (let k = 0; k < n; k++) {
-          const row = k * n;
-          h = v[row + i + 1];
-          v[row + i + 1] = s * v[row + i] + c * h;
-          v[row + i] = c * v[row + i] - s * h;
+          h = vt[rj + k];
+          vt[rj + k] = s * vt[ri + k] + c * h;
+          vt[ri + k] = c * vt[ri + k] - s * h;
         }
       }
       p = (-s * s2 * c3 * el1 * e[l]) / dl1;
@@ -79,7 +82,7 @@ export function tridiagonalQl(dIn: ArrayLike<number>, eIn: ArrayLike<number>, n:
   const vectors = new Float64Array(n * n);
   order.forEach((src, dst) => {
     values[dst] = d[src];
-    for (let k = 0; k < n; k++) vectors[k * n + dst] = v[k * n + src];
+    for (let k = 0; k < n; k++) vectors[k * n + dst] = vt[src * n + k];
   });
   return { values, vectors };
 }
