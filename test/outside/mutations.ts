@@ -14,6 +14,8 @@ export interface Mutation {
   readonly check: string;
   /** What that check's message must say. */
   readonly message: RegExp;
+  /** Checks that must still pass: those the kit used to blame for this bug instead. */
+  readonly passes?: readonly string[];
 }
 
 export const MUTATIONS: readonly Mutation[] = [
@@ -74,6 +76,7 @@ export const MUTATIONS: readonly Mutation[] = [
     replace: 'be.mul(this.upper, s, s);',
     check: 'apply is symmetric (A = A^T), as CG needs',
     message: /likely cause: apply is not symmetric/,
+    passes: ['apply is linear: A (a x + b y) = a A x + b A y', "toDense() is the operator's matrix"],
   },
   {
     bug: 'wrong toDense',
@@ -82,6 +85,7 @@ export const MUTATIONS: readonly Mutation[] = [
     replace: 'm[(i + 1) * n + i + 1] = this.e[i];',
     check: "toDense() is the operator's matrix",
     message: /likely cause: toDense builds another matrix than its parameters describe/,
+    passes: ['apply is linear: A (a x + b y) = a A x + b A y', 'apply is symmetric (A = A^T), as CG needs'],
   },
   {
     bug: 'wrong registered solve',
