@@ -5,7 +5,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
 const conditions = ['@mats/source', 'module', 'node', 'import', 'default'];
 
 // The 'outside' project tests the packed packages installed in a temporary folder, as users
-// get them (test/outside/README.md); its global setup packs and installs once per run, and only
+// get them (test/outside/install.ts); its global setup packs and installs once per run, and only
 // when one of its files is selected. It needs `npm run build` first (npm test does it).
 const OUTSIDE = 'test/outside/**/*.test.ts';
 
