@@ -98,7 +98,9 @@ export async function packAndInstall(root: string): Promise<void> {
         '--ignore-scripts',
         '--loglevel=error',
         ...packs.map((p) => p.filename),
+        // What the README tells a user to add: vitest and fast-check for @mats/core/testing.
         `vitest@${repoVersion('vitest')}`,
+        `fast-check@${repoVersion('fast-check')}`,
         `@types/node@${repoVersion('@types/node')}`,
       ],
       app,
