@@ -4,10 +4,10 @@
  * npm's cache, which `npm ci` has filled). Runs once per test run, in the background, from the
  * outside project's global setup; the tests wait for the status file it writes.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runProcess, type ProcessResult } from '../run-process.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const PACKAGES = ['core', 'backend-cpu', 'backend-gpu', 'merge'] as const;
@@ -36,17 +36,9 @@ export function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Runs a command, resolving with its output; rejects with the output when it fails. */
-export function run(command: string, args: readonly string[], cwd: string, timeoutMs = 600_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+/** Runs a command with the clean environment; resolves with its exit code and output. */
+export function run(command: string, args: readonly string[], cwd: string, timeoutMs = 600_000): Promise<ProcessResult> {
+  return runProcess(command, args, { cwd, env: cleanEnv(), timeoutMs });
 }
 
 async function required(command: string, args: readonly string[], cwd: string): Promise<string> {

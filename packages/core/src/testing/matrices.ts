@@ -3,8 +3,6 @@
  * vectors, never toDense, so the two can be checked against each other), and the entry where
  * two matrices differ most, for messages that point at an index.
  */
-import type { Backend } from '../backend/backend.js';
-import { blockSize, describeOperator, type LinearOperator } from '../operators/linear-operator.js';
 
 export const norm = (v: ArrayLike<number>): number => {
   let s = 0;
@@ -18,28 +16,7 @@ export const distance = (a: ArrayLike<number>, b: ArrayLike<number>): number => 
   return Math.sqrt(s);
 };
 
-/**
- * The [n, n] matrix of op's apply: column j is apply(e_j), each into a fresh zero tensor (so
- * an apply that adds into out still shows its matrix here, and the check of out names it).
- * Ignores toDense on purpose, so the two can be compared.
- */
-export function matrixOfApply(op: LinearOperator, backend: Backend): Float64Array {
-  const n = blockSize(op);
-  const m = new Float64Array(n * n);
-  const unit = new Float64Array(n);
-  for (let j = 0; j < n; j++) {
-    unit.fill(0);
-    unit[j] = 1;
-    const e = backend.fromArray(unit, op.shape);
-    const column = backend.zeros(op.shape);
-    op.apply(e, column);
-    const values = backend.toArray(column);
-    for (let i = 0; i < n; i++) m[i * n + j] = values[i];
-    backend.dispose(e);
-    backend.dispose(column);
-  }
-  return m;
-}
+export { matrixOfApply } from '../operators/dense-of.js';
 
 /** The entry (i, j) where a and b differ most (NaN counts as the largest difference). */
 export function worstEntry(a: ArrayLike<number>, b: ArrayLike<number>, n: number): { i: number; j: number; a: number; b: number } {
@@ -65,9 +42,4 @@ export function symmetricPart(m: ArrayLike<number>, n: number): Float64Array {
   const s = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) s[i * n + j] = 0.5 * (m[i * n + j] + m[j * n + i]);
   return s;
-}
-
-/** Checks that a matrix has n * n entries; says which operator gave what. */
-export function requireSquare(what: string, op: LinearOperator, m: ArrayLike<number>, n: number): void {
-  if (m.length !== n * n) throw new RangeError(`${what} of ${describeOperator(op)} has ${m.length} entries, expected ${n} x ${n} = ${n * n}`);
 }
