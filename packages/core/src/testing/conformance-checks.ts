@@ -102,7 +102,12 @@ function requireSameMatrix(s: Subject, observed: Float64Array, expected: Float64
   });
 }
 
-/** Compares a diagonal (a tensor some rule returned) with the diagonal of apply's matrix. */
+/** Appended to a cause when the operator's matrix is apply's: then apply may be the one wrong. */
+function unlessApply(s: Subject): string {
+  return s.reference ? '' : "; or apply is wrong, if its own checks fail too (without a reference matrix, apply's matrix is the operator's)";
+}
+
+/** Compares a diagonal (a tensor some rule returned) with the diagonal of the operator's matrix. */
 function requireDiagonal(s: Subject, t: Tensor, what: string, cause: string): void {
   if (t.size !== s.n) {
     throw new CheckFailure({ compared: `${what} against the diagonal of ${s.truthName}`, observed: `${t.size} entries`, allowed: `${s.n} entries, one per block element`, cause });
@@ -116,7 +121,7 @@ function requireDiagonal(s: Subject, t: Tensor, what: string, cause: string): vo
     compared: `${what} against the diagonal of ${s.truthName}`,
     observed: `||difference|| = ${num(gap)}; worst at index ${w.j}: ${what} ${num(w.a)}, the matrix ${num(w.b)}`,
     allowed: `||difference|| <= ${num(s.entryTolerance)} (${ENTRY_BOUND})`,
-    cause,
+    cause: cause + unlessApply(s),
   });
 }
 
@@ -338,7 +343,7 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
         compared: `b against A x, for x = the solve rule registered for '${s.operator.kind}' (A: ${s.truthName})`,
         quantity: '||b - A x||',
         bound: "a backward-stable solve's residual, 64 n u (||A||_F ||x|| + ||b||)",
-        cause: `the registered solve is not the inverse of the operator (relative residual ${num(residual / norm(b.host))}); dispatch trusts it as an exact inverse, for solve and as the 'auto' preconditioner`,
+        cause: `the registered solve is not the inverse of the operator (relative residual ${num(residual / norm(b.host))}); dispatch trusts it as an exact inverse, for solve and as the 'auto' preconditioner${unlessApply(s)}`,
       });
     },
   },
