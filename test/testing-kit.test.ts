@@ -5,7 +5,7 @@
  * lines. The mutation test from outside the workspace is test/outside/operator-kit.test.ts.
  */
 import fc from 'fast-check';
-import type { Backend, LinearOperator, Tensor } from '@mats/core';
+import { DiagonalOperator, registerOperatorKind, type Backend, type LinearOperator, type Tensor } from '@mats/core';
 import { createCpuBackend } from '@mats/backend-cpu';
 import { CheckFailure, describeOperatorConformance, describeSolverProperties, operatorKind, spdOperator } from '@mats/core/testing';
 import { describe, expect, it } from 'vitest';
@@ -37,6 +37,36 @@ const lowRank = operatorKind({
 });
 describeOperatorConformance('low-rank-plus-diagonal kind', { create: createCpuBackend, dtypes: ['float64', 'float32'], kinds: [lowRank], numRuns: 15 });
 describeSolverProperties('low-rank-plus-diagonal kind', { create: createCpuBackend, dtypes: ['float64'], kinds: [lowRank], numRuns: 10 });
+// The solver properties over any arbitrary of generated operators.
+describeSolverProperties('an arbitrary', { create: createCpuBackend, dtypes: ['float32'], operators: (b) => spdOperator(b, { structures: ['gram', 'mixed-sum'] }), numRuns: 5 });
+
+/**
+ * A diagonal kind with a registered preconditioner rule: M = diag(1 / d) (right), or with one
+ * entry negated (not positive definite: PCG would break down).
+ */
+function preconditionedKind(kind: string, wrong: boolean) {
+  registerOperatorKind<DiagonalKind>(kind, {
+    preconditioner: (op) => new DiagonalOperator(op.backend.fromArray(op.d.map((v, i) => (wrong && i === 0 ? -1 : 1) / v), op.shape)),
+  });
+  return (backend: Backend) => new DiagonalKind(kind, backend, [1, 2, 4]);
+}
+class DiagonalKind implements LinearOperator {
+  readonly shape = [3];
+  readonly dtype;
+  readonly tags = { symmetric: true, psd: true };
+  private readonly values: Tensor;
+  constructor(
+    readonly kind: string,
+    readonly backend: Backend,
+    readonly d: number[],
+  ) {
+    this.dtype = backend.dtype;
+    this.values = backend.fromArray(d, [3]);
+  }
+  apply(x: Tensor, out: Tensor): void {
+    this.backend.mul(this.values, x, out);
+  }
+}
 
 /** A diagonal operator written by hand, with one fault planted. */
 function handDiagonal(backend: Backend, fault: 'adds into out' | 'reads out' | 'writes x' | 'none'): LinearOperator {
@@ -91,6 +121,25 @@ describe('conformance checks name the cause', () => {
     expect(r.compared).toMatch(/out after apply\(x, out\) with out holding a random y/);
     expect(r.observed).toMatch(/^\|\|out - A x\|\| = [\d.e+-]+, and out - A x is the y out held$/);
     expect(r.allowed).toMatch(/^\|\|out - A x\|\| <= [\d.e+-]+$/);
+  });
+});
+
+describe('a registered preconditioner rule is checked', () => {
+  const check = checkNamed('its registered preconditioner rule');
+  it('passes a symmetric positive definite one', () => {
+    expect(() => check.run(subjectOf(preconditionedKind('diagonal-kind-right', false)(cpu64), cpu64))).not.toThrow();
+  });
+  it('fails one that is not positive definite, saying PCG would break down', () => {
+    const e = (() => {
+      try {
+        check.run(subjectOf(preconditionedKind('diagonal-kind-wrong', true)(cpu64), cpu64));
+      } catch (error) {
+        return error as CheckFailure;
+      }
+      throw new Error('passed');
+    })();
+    expect(e.report.observed).toMatch(/^lambda_min\(M\) = -1$/);
+    expect(e.report.cause).toMatch(/not positive definite; PCG would report breakdown/);
   });
 });
 

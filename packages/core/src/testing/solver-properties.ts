@@ -39,6 +39,8 @@ export interface SolverPropertiesOptions {
   kinds?: readonly OperatorKindGenerator[] | undefined;
   /** The compositions kinds are tested in (default all: alone, scaled, plus-diagonal, block-diagonal). */
   compositions?: readonly KindComposition[] | undefined;
+  /** Any arbitrary of generated SPD operators, tested as one more group (like a kind's). */
+  operators?: ((backend: Backend) => fc.Arbitrary<GeneratedOperator>) | undefined;
   /** More fast-check parameters (seed, path, ...), e.g. to rerun a reported case. */
   fastCheck?: fc.Parameters<[[GeneratedOperator, number]]> | undefined;
 }
@@ -47,6 +49,7 @@ export interface SolverPropertiesOptions {
 interface Group {
   readonly name: string;
   readonly arbitrary: (backend: Backend) => fc.Arbitrary<GeneratedOperator>;
+  /** A user's (a kind, or the operators option): SPD is checked, not assumed; tolerances allow for a float64 reference. */
   readonly kind: boolean;
 }
 
@@ -57,12 +60,13 @@ const NON_FINITE_STRUCTURES: readonly OperatorStructure[] = ['kronecker', 'sum-o
 export function describeSolverProperties(label: string, options: SolverPropertiesOptions): void {
   const numRuns = options.numRuns ?? 15;
   const kinds = options.kinds ?? [];
-  const structures = options.structures ?? (kinds.length > 0 ? [] : OPERATOR_STRUCTURES);
+  const structures = options.structures ?? (kinds.length > 0 || options.operators ? [] : OPERATOR_STRUCTURES);
   const groups: Group[] = [
     ...structures.map((s) => ({ name: s, arbitrary: (b: Backend) => spdOperator(b, { structures: [s] }), kind: false })),
     ...kinds.flatMap((k) =>
       (options.compositions ?? KIND_COMPOSITIONS).map((c) => ({ name: kindStructure(k.kind, c), arbitrary: (b: Backend) => spdOperator(b, { kinds: [k], compositions: [c] }), kind: true })),
     ),
+    ...(options.operators ? [{ name: 'generated operators', arbitrary: options.operators, kind: true }] : []),
   ];
   const among = (wanted: readonly OperatorStructure[]) => structures.filter((s) => wanted.includes(s));
 
@@ -122,7 +126,7 @@ export function describeSolverProperties(label: string, options: SolverPropertie
             const expected = referenceMatVec(g.dense, x, g.n);
             const w = worstEntry(host(out), expected, 1);
             requireAtMost(distance(host(out), expected), 64 * g.n * u * norm(g.dense) * norm(x), {
-              compared: `apply(x) against the reference matrix${group.kind ? " (the generator's matrix())" : ''} times x; worst at index ${w.i}: apply ${num(w.a)}, reference ${num(w.b)}`,
+              compared: `apply(x) against the reference matrix${'composition' in g.spec ? " (the generator's matrix())" : ''} times x; worst at index ${w.i}: apply ${num(w.a)}, reference ${num(w.b)}`,
               quantity: '||A x - M x||',
               bound: '64 n u ||M||_F ||x||',
               cause: 'apply computes another matrix than the reference: an index or range off by one?',
