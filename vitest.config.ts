@@ -24,7 +24,11 @@ export default defineConfig({
           exclude: [...configDefaults.exclude, OUTSIDE],
         },
       },
-      { extends: true, test: { name: 'outside', include: [OUTSIDE], globalSetup: ['test/outside/global-setup.ts'] } },
+      {
+        extends: true,
+        // Child processes (npm, tsc, vitest) on a shared 2-core machine: minutes, not seconds.
+        test: { name: 'outside', include: [OUTSIDE], globalSetup: ['test/outside/global-setup.ts'], testTimeout: 600_000, hookTimeout: 900_000 },
+      },
     ],
   },
 });

@@ -88,7 +88,7 @@ beforeAll(async () => {
   const report = JSON.parse(readFileSync(join(kit, 'report.json'), 'utf8')) as Report;
   byFolder = new Map(report.testResults.map((f) => [f.name.split('/').at(-2)!, f.assertionResults]));
   if (byFolder.size !== MUTATIONS.length + 1) throw new Error(`vitest ran ${byFolder.size} test files, expected ${MUTATIONS.length + 1} (exit ${r.code}):\n${r.stderr.slice(-3000)}`);
-}, 900_000);
+});
 
 /** The conformance check of this name, in each dtype. */
 const conformance = (tests: Assertion[], check: string) => tests.filter((a) => a.title === check && a.ancestorTitles.some((t) => t.endsWith('operator conformance')));

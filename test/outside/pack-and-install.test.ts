@@ -20,7 +20,7 @@ let app: string;
 beforeAll(async () => {
   status = await installed();
   app = status.app;
-}, 900_000);
+});
 
 const packageJson = (p: string) => JSON.parse(readFileSync(join(REPO, 'packages', p, 'package.json'), 'utf8')) as { version: string; name: string };
 const npx = (args: string[], cwd: string) => run('npx', ['--no-install', ...args], cwd);
