@@ -27,6 +27,7 @@ const npx = (args: string[], cwd: string) => run('npx', ['--no-install', ...args
 
 describe('the packed tarballs', () => {
   it('hold the built code, the declarations, the WebAssembly kernels and the bin', () => {
+    console.log(`npm pack of ${status.packs.length} packages: ${status.seconds.pack.toFixed(1)} s; npm install of the tarballs: ${status.seconds.install.toFixed(1)} s`);
     const files = Object.fromEntries(status.packs.map((p) => [p.name, new Set(p.files)]));
     for (const [name, wanted] of Object.entries({
       '@mats/core': ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/testing/index.js', 'dist/testing/index.d.ts'],
