@@ -6,8 +6,12 @@
  */
 export function withoutNullKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutNullKeys);
-  if (typeof value !== 'object' || value === null) return value;
+  // Plain mappings only: a YAML !!binary (Uint8Array) or a Map stays as it is, for the schema to reject.
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return value;
   const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value)) if (v !== null) out[key] = withoutNullKeys(v);
+  for (const [key, v] of Object.entries(value)) {
+    // defineProperty: a key named __proto__ stays a key (and an unknown one), never the prototype.
+    if (v !== null) Object.defineProperty(out, key, { value: withoutNullKeys(v), enumerable: true, writable: true, configurable: true });
+  }
   return out;
 }
