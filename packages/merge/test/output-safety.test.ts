@@ -13,7 +13,6 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run-cli.js';
-import { OWNER_FILE } from '../src/checkpoint/temporary-folders.js';
 import { randomModel, writeModelFile } from './fixtures.js';
 import { captureStream, tempFolder } from './helpers.js';
 
@@ -72,6 +71,9 @@ describe('--force never replaces an input (case 10)', () => {
     expect((await cli(['merge', join(dir, 'conf', 'merge.yaml'), '--out', join(dir, 'merged'), '--quiet', '--force'])).code).toBe(0);
   });
 });
+
+/** The owner record's name in a temporary folder (README: stale temporary folders). */
+const OWNER_FILE = '.mats-merge-owner.json';
 
 /** A temporary folder of output `merged` in dir, with this owner record (or none). */
 async function temporaryFolder(dir: string, owner?: Record<string, unknown>): Promise<string> {
