@@ -19,9 +19,16 @@ import { formatIndex, formatShape } from '../util/format.js';
 
 /** Index of the first NaN or +-Inf in values[start, end), or -1. */
 export function firstNonFinite(values: ArrayLike<number>, start = 0, end = values.length): number {
-  for (let i = start; i < end; i++) {
+  let i = start;
+  // x * 0 is +-0 for every finite x and NaN for NaN and +-Inf, so a sum of eight of them is 0
+  // exactly when the eight are finite: one branch per eight elements (about twice as fast as one
+  // per element, measured on float32 and float64 chunks of 2^18).
+  for (; i + 8 <= end; i += 8) {
+    const s = values[i] * 0 + values[i + 1] * 0 + values[i + 2] * 0 + values[i + 3] * 0 + values[i + 4] * 0 + values[i + 5] * 0 + values[i + 6] * 0 + values[i + 7] * 0;
+    if (s !== 0) break;
+  }
+  for (; i < end; i++) {
     const v = values[i];
-    // v - v is 0 for every finite v and NaN for NaN and +-Inf: one subtraction per element.
     if (v - v !== 0) return i;
   }
   return -1;
