@@ -7,8 +7,10 @@
  */
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run-cli.js';
+import { firstNonFinite } from '../src/pipeline/nonfinite.js';
 import { writeSafetensorsFile, type TensorData } from '../src/safetensors/writer.js';
 import { randomValues } from './fixtures.js';
 import { readAllFloats } from './merge-harness.js';
@@ -63,6 +65,24 @@ async function merge(dir: string, method: string, extraArgs: string[] = [], extr
   const code = await runCli(['merge', join(dir, 'merge.yaml'), ...extraArgs], { stdout, stderr });
   return { code, stderr: stderr.text, stdout: stdout.text };
 }
+
+describe('firstNonFinite', () => {
+  it('finds the first NaN or Inf of any float32 or float64 array, in any range', () => {
+    const special = fc.constantFrom(NaN, Infinity, -Infinity, 0, -0, 3.4e38, -1e-45, 1.7976931348623157e308);
+    fc.assert(
+      fc.property(fc.array(fc.oneof({ weight: 12, arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true }) }, { weight: 1, arbitrary: special }), { maxLength: 40 }), fc.boolean(), fc.nat(), fc.nat(), (xs, f32, a, b) => {
+        const values = f32 ? Float32Array.from(xs) : Float64Array.from(xs);
+        const start = values.length === 0 ? 0 : a % (values.length + 1);
+        const end = start + (b % (values.length - start + 1));
+        // Reference: the plain definition (float32 may round a large double to Inf).
+        let expected = -1;
+        for (let i = start; i < end && expected < 0; i++) if (!Number.isFinite(values[i])) expected = i;
+        expect(firstNonFinite(values, start, end)).toBe(expected);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
 
 const nothingWritten = async (dir: string) => expect((await readdir(dir)).filter((f) => f.startsWith('out') || f.startsWith('.out'))).toEqual([]);
 
