@@ -5,8 +5,9 @@
  * stays for bugs.
  *
  * Each error comes from the real system call, not from a mock:
- *   ENOSPC: a 64 KiB tmpfs mounted in a private mount namespace (`unshare -m`, as root, or
- *           `unshare -rm`, an unprivileged user namespace); skipped, saying so, where neither works;
+ *   ENOSPC: /dev/full as the --json-log file (anywhere), and for the checkpoint a 64 KiB tmpfs
+ *           mounted in a private mount namespace (`unshare -m`, as root, or `unshare -rm`, an
+ *           unprivileged user namespace); skipped, saying so, where neither works;
  *   EFBIG:  `ulimit -f` in the shell that starts mats (Node ignores SIGXFSZ, the write fails);
  *   EACCES: a read-only folder (as root, which bypasses permissions, mats runs as nobody
  *           through setpriv; skipped, saying so, where that is missing).
@@ -72,6 +73,17 @@ describe('the file system refuses a write (exit 1, one line, nothing left)', () 
     const line = oneError(Number(status), r.stderr);
     expect(line).toMatch(new RegExp(`^error: cannot write ${dir}/full/\\.out\\.partial-[0-9a-f]{8}/model\\.safetensors: no space left on the device \\(ENOSPC\\); the partial output was removed, nothing was written$`));
     expect(listing.trim()).toBe('');
+  });
+
+  it('ENOSPC on the --json-log file (/dev/full: works unprivileged everywhere)', async () => {
+    const r = await mats(['merge', 'merge.yaml', '--quiet', '--out', 'logged', '--json-log', '/dev/full'], dir);
+    const line = oneError(r.code, r.stderr);
+    expect(line).toMatch(/^error: cannot write the --json-log file \/dev\/full: no space left on the device \(ENOSPC\)/);
+    // The failed write is seen after the last tensor or before it: the checkpoint is whole and
+    // the message says so, or nothing is left.
+    if (line.includes('the merge itself finished')) expect((await readdir(join(dir, 'logged'))).sort()).toEqual(['model.safetensors']);
+    else expect((await readdir(dir)).filter((f) => f.includes('logged'))).toEqual([]);
+    await rm(join(dir, 'logged'), { recursive: true, force: true });
   });
 
   it('EFBIG: a file over the size limit (ulimit -f)', async () => {

@@ -9,7 +9,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
 import { loadConfig } from '../config/load.js';
-import { UserError } from '../errors.js';
+import { FileSystemError, UserError } from '../errors.js';
 import { asFileSystemError } from '../util/file-errors.js';
 import { allMethods } from '../methods/registry.js';
 import { planMerge, type MergePlan } from '../pipeline/plan.js';
@@ -133,6 +133,11 @@ async function merge(plan: MergePlan, io: CliIo, options: { quiet: boolean; json
   if (!options.quiet) io.stderr.write(`backend: ${plan.backend.name} (${plan.backend.mode}), precision ${plan.config.precision}\n`);
   const controller = new AbortController();
   let log: WriteStream | undefined;
+  let logError: unknown;
+  const closeLog = async () => {
+    if (log !== undefined) await new Promise<void>((resolve) => log!.end(resolve));
+    log = undefined;
+  };
   if (options.jsonLog !== undefined) {
     log = createWriteStream(options.jsonLog);
     await new Promise<void>((resolve, reject) => {
@@ -140,7 +145,10 @@ async function merge(plan: MergePlan, io: CliIo, options: { quiet: boolean; json
       log!.once('error', (e) => reject(asFileSystemError(e, options.jsonLog, 'write the --json-log file')));
     });
     // A write that fails later (a full disk) stops the merge with the same one-line error.
-    log.on('error', (e) => controller.abort(asFileSystemError(e, options.jsonLog, 'write the --json-log file')));
+    log.on('error', (e) => {
+      logError = asFileSystemError(e, options.jsonLog, 'write the --json-log file');
+      controller.abort(logError);
+    });
   }
   // A supervised child keeps the default action of these signals: its parent cleans up (supervise.ts).
   // In process, a signal aborts the merge between jobs (a second one ends the process at once).
@@ -162,6 +170,9 @@ async function merge(plan: MergePlan, io: CliIo, options: { quiet: boolean; json
   try {
     const summary = await runMerge(plan, { onEvent, signal: controller.signal });
     progress.stop();
+    await closeLog();
+    // The log failed after the last job: the checkpoint is whole, the log is not.
+    if (logError instanceof FileSystemError) throw new FileSystemError(logError.file, logError.code, `${logError.message}; the merge itself finished: ${summary.outputPath} is complete`);
     const rate = summary.inputBytesRead / 1e9 / Math.max(summary.seconds, 1e-9);
     io.stdout.write(
       `wrote ${summary.outputPath}: ${summary.merged} tensors merged, ${summary.copied} copied, ${formatBytes(summary.outputBytes)} ` +
@@ -172,7 +183,7 @@ async function merge(plan: MergePlan, io: CliIo, options: { quiet: boolean; json
     progress.stop();
     for (const s of STOP_SIGNALS) process.off(s, onSignal);
     process.off('disconnect', onDisconnect);
-    if (log !== undefined) await new Promise<void>((resolve) => log!.end(resolve));
+    await closeLog();
   }
 }
 

@@ -29,6 +29,8 @@ const CAUSES: Readonly<Record<string, string>> = {
   ENXIO: 'no such device',
   ENODEV: 'no such device',
   EXDEV: 'not on the same file system',
+  EAGAIN: 'resource temporarily unavailable (too many processes or threads?)',
+  ENOMEM: 'out of memory',
 };
 
 type ErrnoError = Error & { code: string; path?: string; syscall?: string };
