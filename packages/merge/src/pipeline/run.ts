@@ -2,15 +2,19 @@
  * Running a plan: the methods' preparation passes, then tensor by tensor (chunk by chunk for
  * elementwise methods) read -> merge -> write -> free, with the next job's reads in flight
  * while the current one computes. Output goes to a temporary folder renamed at the end; any
- * failure or interruption removes it.
+ * failure or interruption removes it. Every weight read and every merged value written is checked
+ * for NaN and Inf (pipeline/nonfinite.ts); temporary folders left by killed merges into the same
+ * output are removed first (checkpoint/temporary-folders.ts).
  */
 import { CheckpointOutput } from '../checkpoint/output.js';
-import { UserError } from '../errors.js';
+import { describeTemporaryFolder, removeIfStale } from '../checkpoint/temporary-folders.js';
+import { FileSystemError, InterruptedError, UserError } from '../errors.js';
 import type { BoundMethod, MethodRuntime, TensorJob, TensorReport, TensorResult } from '../methods/method.js';
 import { dtypeBytes, isReadableDType } from '../safetensors/dtype.js';
 import { ArrayPool } from './array-pool.js';
 import { bindingsInOrder, statisticNeeds, type MethodBinding } from './bind.js';
 import { InputJob } from './job.js';
+import { NonFiniteGuard } from './nonfinite.js';
 import type { MergePlan } from './plan.js';
 import type { PlannedTensor } from './sources.js';
 
@@ -30,11 +34,17 @@ export type MergeEvent =
       readonly chunks: number;
       readonly report?: TensorReport;
     }
-  | { readonly type: 'log'; readonly message: string };
+  | { readonly type: 'log'; readonly message: string }
+  /** The temporary folder the output is written into (renamed to target at the end, removed on failure). */
+  | { readonly type: 'output'; readonly temporaryFolder: string; readonly target: string };
 
 export interface RunOptions {
   readonly onEvent?: (event: MergeEvent) => void;
-  /** Aborting stops between jobs and removes the temporary output. */
+  /**
+   * Aborting stops between jobs (and a PCG solve between iterations) and removes the temporary
+   * output; the merge throws InterruptedError (a signal name such as 'SIGINT' as the abort reason
+   * is kept in it), or the reason itself when it is a UserError.
+   */
   readonly signal?: AbortSignal;
 }
 
@@ -87,10 +97,15 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
   let passes = 0;
 
   const checkAborted = () => {
-    if (options.signal?.aborted) throw new UserError('merge interrupted; nothing was written');
+    if (!options.signal?.aborted) return;
+    const reason: unknown = options.signal.reason;
+    if (reason instanceof UserError) throw reason;
+    const signal = typeof reason === 'string' && reason.startsWith('SIG') ? (reason as NodeJS.Signals) : undefined;
+    throw new InterruptedError(`merge interrupted${signal !== undefined ? ` by ${signal}` : ''}; nothing was written`, signal);
   };
+  const guard = new NonFiniteGuard({ allow: plan.allowNonFinite, warn: (message) => emit({ type: 'log', message }) });
   const makeJob = (item: Extract<WorkItem, { kind: 'job' }>, pool?: ArrayPool) =>
-    new InputJob(item.tensor, item.index, item.offset, item.length, plan.config.precision, weights, pool);
+    new InputJob(item.tensor, item.index, item.offset, item.length, plan.config.precision, weights, guard, pool);
   // The merge pass of an elementwise method streams through reused arrays (read straight into
   // the kernel memory where the WebAssembly kernels run); whole-tensor jobs allocate their own.
   const pool = plan.elementwise ? new ArrayPool() : undefined;
@@ -120,12 +135,21 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
     backend: plan.backend,
     precision: plan.config.precision,
     seed: plan.config.seed,
+    signal: options.signal,
     log: (message) => emit({ type: 'log', message }),
   };
 
+  for (const message of plan.warnings) emit({ type: 'log', message });
+  for (const folder of plan.temporaryFolders) {
+    if (folder.state !== 'stale') emit({ type: 'log', message: describeTemporaryFolder(folder) });
+    else if (await removeIfStale(folder)) emit({ type: 'log', message: `removed ${describeTemporaryFolder(folder).replace(/; mats merge removes it.*$/, '')}` });
+  }
+
   // Bind every method in the tree to its state; nested methods are prepared first.
   const bound = new Map<MethodBinding, BoundMethod>();
+  checkAborted();
   const output = await CheckpointOutput.create(plan.outputPath, plan.shards, plan.metadata, plan.force);
+  emit({ type: 'output', temporaryFolder: output.tempFolder, target: output.target });
   // One write in flight while the next job computes; its arrays go back to the pool after it.
   let pendingWrite: Promise<void> = Promise.resolve();
   try {
@@ -175,6 +199,7 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
         next = following === undefined ? undefined : makeJob(following, pool);
         next?.prefetch(plan.usesBase, usesStatistics);
         const result = checkResult(await root.merge(job), job, plan.binding.method.name);
+        guard.output(plan.binding.method.name, item.tensor.name, item.tensor.shape, item.tensor.outputDtype, result.values, item.offset);
         await pendingWrite;
         if (result.report !== undefined) report = { ...report, ...result.report };
         const finished = item.last ? { report, start: tensorStart } : undefined;
@@ -198,6 +223,7 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
   } catch (e) {
     await pendingWrite.catch(() => undefined);
     await output.abort();
+    if (e instanceof FileSystemError) throw new FileSystemError(e.file, e.code, `${e.message}; the partial output was removed, nothing was written`, { cause: e.cause });
     throw e;
   } finally {
     pool?.dispose();
