@@ -5,20 +5,10 @@ Usage: python3 level1.py MIN_SECONDS N [N ...]; prints one JSON object.
 """
 import json
 import sys
-import time
 
 import numpy as np
 
-
-def best_time(fn, min_seconds, min_repetitions=5):
-    fn()
-    times = []
-    start = time.perf_counter()
-    while len(times) < min_repetitions or time.perf_counter() - start < min_seconds:
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+from timing import best_time
 
 
 def main():
@@ -34,8 +24,8 @@ def main():
             def axpy():
                 y.__iadd__(alpha * x)
 
-            results.append({"n": n, "dtype": dtype, "op": "dot", "seconds": best_time(lambda: np.dot(x, y), min_seconds)})
-            results.append({"n": n, "dtype": dtype, "op": "axpy", "seconds": best_time(axpy, min_seconds)})
+            results.append({"n": n, "dtype": dtype, "op": "dot", "seconds": best_time(lambda: np.dot(x, y), min_seconds, 5)})
+            results.append({"n": n, "dtype": dtype, "op": "axpy", "seconds": best_time(axpy, min_seconds, 5)})
     print(json.dumps({"numpy": np.__version__, "results": results}))
 
 

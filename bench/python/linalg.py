@@ -8,24 +8,10 @@ DIR holds spd-N.bin). Prints one JSON object on stdout.
 import json
 import os
 import sys
-import time
 
 import numpy as np
 
-
-def best_time(fn, min_seconds, slow_seconds=4.0, min_repetitions=3):
-    t0 = time.perf_counter()
-    fn()
-    first = time.perf_counter() - t0
-    if first > slow_seconds:
-        return first
-    times = []
-    start = time.perf_counter()
-    while len(times) < min_repetitions or time.perf_counter() - start < min_seconds:
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+from timing import best_time
 
 
 def main():

@@ -5,7 +5,6 @@
  * together (the *Claim kernels) take only integers, because worker threads receive their
  * arguments as i32 words (src/wasm/worker-pool.ts).
  */
-import { gemmClaim } from './gemm';
 import { packA, packB, scaleMatrix } from './pack';
 import { stridedClaim } from './strided-gemm';
 import { axpyRowsT, axpyT, dotRowsT, dotT, scalT, symvClaimT } from './vector';
@@ -13,15 +12,8 @@ import { choleskyBlockT, trsmRowsClaimT } from './cholesky';
 import { kfacClaimT } from './kfac';
 import { dareClaimT, mapClaimT, reduceClaimT, taskArithmeticClaimT } from './elementwise';
 
-// gemm on padded operands packed by the TypeScript driver (src/wasm/wasm-gemm.ts).
-export function gemmF64(counter: usize, mp: i32, mc: i32, np: i32, nc: i32, k: i32, ap: usize, bp: usize, c: usize, kc: i32): i32 {
-  return gemmClaim<f64>(counter, mp, mc, np, nc, k, ap, bp, c, kc);
-}
-export function gemmF32(counter: usize, mp: i32, mc: i32, np: i32, nc: i32, k: i32, ap: usize, bp: usize, c: usize, kc: i32): i32 {
-  return gemmClaim<f32>(counter, mp, mc, np, nc, k, ap, bp, c, kc);
-}
-
-// Strided gemm on matrices in the kernel memory (src/linalg/strided-gemm.ts).
+// gemm on matrices in the kernel memory, strided (the factorizations) or padded to whole tiles
+// (the tensor gemm of src/wasm/wasm-gemm.ts, packed by the TypeScript driver).
 export function packAF64(a: usize, lda: i32, trans: i32, m: i32, k: i32, alpha: f64, dst: usize): void {
   packA<f64>(a, lda, trans, m, k, alpha, dst);
 }

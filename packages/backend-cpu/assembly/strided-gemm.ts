@@ -1,6 +1,10 @@
 /**
  * gemm on strided row-major matrices in the kernel memory: C[m, n] (ldc) += Ap Bp, with the
- * operands packed by pack.ts. The factorizations (Cholesky, the symmetric eigensolver) run
+ * operands packed by pack.ts (or by the TypeScript driver, src/wasm/wasm-gemm.ts, for tensor
+ * gemms, whose C is padded to whole tiles). The blocking follows GotoBLAS / BLIS (Goto and van
+ * de Geijn, "Anatomy of high-performance matrix multiplication", ACM TOMS 2008): a KC-deep
+ * slice of one B micro-panel stays in L1 while the micro-kernel sweeps the A micro-panels of
+ * one block of rows, held in L2. The factorizations (Cholesky, the symmetric eigensolver) run
  * their bulk through it on sub-blocks of their matrices, so C has an arbitrary leading
  * dimension and ragged edges (tile.ts handles a cut tile through a scratch tile).
  *

@@ -32,15 +32,13 @@ type Kernel = (...args: number[]) => number | void;
 
 /** The module's exports (assembly/index.ts); *F64 and *F32 copies of each. */
 export interface KernelExports {
-  gemmF64: Claim;
-  gemmF32: Claim;
+  stridedGemmF64: Claim;
+  stridedGemmF32: Claim;
   [name: string]: Kernel;
 }
 
 /** Exports that worker threads run together with the caller (they take only integers). */
 export const THREADED_KERNELS = [
-  'gemmF64',
-  'gemmF32',
   'stridedGemmF64',
   'stridedGemmF32',
   'symvF64',
