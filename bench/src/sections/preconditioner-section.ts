@@ -8,7 +8,7 @@
  */
 import { createCpuBackend } from '@mats/backend-cpu';
 import { KroneckerOperator, LARGE_FACTOR_ORDER, pcg, preconditioner, sumOf, type Backend, type LinearOperator, type PreconditionerName, type Tensor } from '@mats/core';
-import { kfacProblem } from '../kfac-problem.js';
+import { kfacProblem, type KfacProblem } from '../kfac-problem.js';
 import { fmt, type Section } from '../report.js';
 
 export interface PreconditionerSectionOptions {
@@ -21,8 +21,8 @@ export interface PreconditionerSectionOptions {
   log?: (line: string) => void;
 }
 
-function build(backend: Backend, models: number, n: number): { op: LinearOperator; tensors: Tensor[] } {
-  const problem = kfacProblem(models, n);
+function build(backend: Backend, problem: KfacProblem): { op: LinearOperator; tensors: Tensor[] } {
+  const n = problem.n;
   const tensors: Tensor[] = [];
   const up = (x: Float64Array) => {
     const t = backend.fromArray(x, [n, n]);
@@ -47,9 +47,11 @@ export async function preconditionerSection(options: PreconditionerSectionOption
   const lowTimes: [number, number][] = [];
   for (const n of options.sizes) {
     const times: Record<string, number> = {};
+    log(`preconditioner: problem n=${n}`);
+    const problem = kfacProblem(options.models, n);
     for (const choice of ['kronecker-nearest', 'kronecker-lowrank'] as const) {
       log(`preconditioner: ${choice} setup n=${n}`);
-      const system = build(backend, options.models, n);
+      const system = build(backend, problem);
       const t0 = performance.now();
       preconditioner(system.op, choice);
       times[choice] = (performance.now() - t0) / 1000;
@@ -74,10 +76,11 @@ export async function preconditionerSection(options: PreconditionerSectionOption
 
   const iterationRows: string[][] = [];
   const n = options.solveN;
+  const problem = kfacProblem(options.models, n);
   for (const choice of ['kronecker-nearest', 'kronecker-lowrank', 'jacobi', 'none'] as PreconditionerName[]) {
     log(`preconditioner: pcg with ${choice} n=${n}`);
-    const system = build(backend, options.models, n);
-    const b = backend.fromArray(kfacProblem(options.models, n).w[0], [n, n]);
+    const system = build(backend, problem);
+    const b = backend.fromArray(problem.w[0], [n, n]);
     const t0 = performance.now();
     const r = pcg(system.op, b, { rtol: options.rtol, preconditioner: choice, maxIterations: 5000 });
     const seconds = (performance.now() - t0) / 1000;
