@@ -122,6 +122,11 @@ export interface MethodRuntime {
 
 export interface PrepareContext<P> extends MethodRuntime {
   readonly parameters: P;
+  /**
+   * Each model's parameters: `parameters` with the model's own per-model knobs on top (see
+   * MergeMethod.perModel); `parameters` itself for every model when none are given.
+   */
+  readonly modelParameters: readonly P[];
   /** Every merged (floating-point) tensor, in plan order. */
   readonly tensors: readonly TensorDescriptor[];
   readonly modelCount: number;
@@ -136,7 +141,10 @@ export interface PrepareContext<P> extends MethodRuntime {
 }
 
 export interface MergeContext<P, S> extends MethodRuntime {
+  /** This tensor's parameters (a config may give numeric knobs per tensor: layer gradients, filters). */
   readonly parameters: P;
+  /** Each model's parameters for this tensor: `parameters` with the model's per-model knobs on top. */
+  readonly modelParameters: readonly P[];
   /** What prepare() returned (undefined without prepare). merge() may update it in place. */
   readonly state: S;
   /** The methods named by nested(), bound and prepared, by key. */
@@ -148,8 +156,25 @@ export interface MergeMethod<P = unknown, S = undefined> {
   readonly name: string;
   /** One line for the CLI and the README. */
   readonly summary: string;
-  /** zod schema of `parameters:`, with defaults; use z.strictObject so unknown keys are caught. */
+  /**
+   * zod schema of `parameters:`, with defaults; use z.strictObject so unknown keys are caught.
+   * Give every knob a `.describe('...')`: `mats methods` and the README's knob table are
+   * generated from these schemas (a test checks that every knob has one).
+   */
   readonly parameters: z.ZodType<P>;
+  /**
+   * Knobs a model entry may set for itself, under the model as `weight` is (`density` of TIES:
+   * per model in the paper and in mergekit); the value in `parameters:` is every model's
+   * default. Each model's full set is validated by `parameters` and handed to merge() as
+   * `modelParameters[i]`.
+   */
+  readonly perModel?: readonly string[];
+  /**
+   * Whether prepare() makes passes over the whole model with these parameters (TIES's global
+   * trim): then the parameters must be the same for every tensor, and a config that gives a
+   * knob per tensor is refused.
+   */
+  wholeModel?(parameters: P): boolean;
   /** Whether the config must name a base model. */
   requiresBase(parameters: P): boolean;
   /**

@@ -14,11 +14,12 @@ import { dtypeBytes, isFloatDType, isReadableDType, type SafetensorsDType, type 
 import type { TensorSpec } from '../safetensors/layout.js';
 import { formatShape, listSome } from '../util/format.js';
 import { naturalCompare } from '../util/natural-order.js';
-import { PACKAGE_VERSION } from '../version.js';
 import { createBackend } from './backend.js';
 import { checkStatisticsHeaders, checkStatisticsValues, type StatisticToCheck } from './statistics-checks.js';
 import { bindMethod, bindingsInOrder, isElementwise, requiresBase, statisticNeeds, workingBytes, type MethodBinding } from './bind.js';
+import { provenance } from './provenance.js';
 import type { PlannedTensor, TensorSource } from './sources.js';
+import { resolveTensorSettings, staticParameters, type TensorSettings } from './tensor-settings.js';
 
 /**
  * Default size of one job of an elementwise method: 256 Ki elements (1 MB in float32). Measured
@@ -45,7 +46,10 @@ export interface MemoryEstimate {
 
 export interface MergePlan {
   readonly config: MergeConfig;
+  /** The method tree bound with the config's parameters (knobs given per tensor take defaults here). */
   readonly binding: MethodBinding;
+  /** Each merged tensor's parameters and weights (tensor-settings.ts). */
+  readonly settings: TensorSettings;
   readonly backend: Backend;
   readonly tensors: readonly PlannedTensor[];
   /** The merged tensors' descriptors, in plan order. */
@@ -99,7 +103,7 @@ async function openAll(paths: (string | undefined)[], problems: ProblemList, rol
 export async function planMerge(config: MergeConfig, options: PlanOptions = {}): Promise<MergePlan> {
   const problems = new ProblemList();
   const bindingProblems: string[] = [];
-  const binding = bindMethod({ method: config.method, parameters: config.parameters }, 'parameters', bindingProblems);
+  const binding = bindMethod({ method: config.method, parameters: staticParameters(config) }, 'parameters', bindingProblems);
   for (const p of bindingProblems) problems.add(p);
   const usesBase = binding !== undefined && requiresBase(binding);
   if (usesBase && config.base === undefined) {
@@ -234,8 +238,11 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
   }
   await checkStatisticsValues(toCheck, problems);
 
+  const mergedNames = tensors.filter((t) => t.action === 'merge').map((t) => t.name);
+  const settings = binding === undefined ? undefined : resolveTensorSettings(config, binding, mergedNames, tensors.map((t) => t.name), problems);
+
   const all = problems.all();
-  if (all.length > 0 || binding === undefined || 'problem' in backend || outputPath === undefined) {
+  if (all.length > 0 || binding === undefined || settings === undefined || 'problem' in backend || outputPath === undefined) {
     await closeAll();
     throw new ValidationError(`cannot merge: ${all.length} problem${all.length === 1 ? '' : 's'} found before reading any tensor`, all);
   }
@@ -246,10 +253,11 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
   const shards = planShards(specs, config.output.shardSize);
   const outputBytes = shards.reduce((s, x) => s + x.bytes, 0);
   const inputBytes = tensors.reduce((s, t) => s + (t.models.length + (t.base === undefined ? 0 : 1)) * (t.action === 'merge' ? 1 : 0) * t.size * bytesOf(t.dtype), 0);
-  const metadata = provenance(config, binding);
+  const metadata = provenance(config, binding, settings);
   return {
     config,
     binding,
+    settings,
     backend,
     tensors,
     merged: tensors.filter((t) => t.action === 'merge'),
@@ -302,18 +310,4 @@ function estimateMemory(tensors: readonly PlannedTensor[], binding: MethodBindin
     }
   }
   return { peakBytes, peakTensor };
-}
-
-/** Output metadata: method, parameters, inputs, package version, and the config itself. */
-function provenance(config: MergeConfig, binding: MethodBinding): Record<string, string> {
-  const describe = (b: MethodBinding): unknown => ({ method: b.method.name, parameters: b.parameters, ...(Object.keys(b.nested).length > 0 ? { nested: Object.fromEntries(Object.entries(b.nested).map(([k, v]) => [k, describe(v)])) } : {}) });
-  return {
-    format: 'pt',
-    mats_version: PACKAGE_VERSION,
-    mats_method: binding.method.name,
-    mats_parameters: JSON.stringify(describe(binding)),
-    mats_inputs: JSON.stringify({ base: config.base ?? null, models: config.models.map((m) => ({ path: m.path, weight: m.weight, stats: m.stats ?? null })) }),
-    mats_settings: JSON.stringify({ precision: config.precision, backend: config.backend, seed: config.seed, output_dtype: config.output.dtype }),
-    mats_config: config.text,
-  };
 }

@@ -1,0 +1,8 @@
+/**
+ * @mats/merge/testing: what a test of a merging method needs: small generated checkpoints, the
+ * real pipeline run on them in a temporary folder, and their tensors read back. It imports
+ * vitest (temporary folders are removed after each test); keep it out of production code.
+ */
+export { randomModel, randomValues, writeModelFile, writeShardedModel, DEFAULT_SHAPES, type Fixture, type FixtureTensor } from './fixtures.js';
+export { floatsOf, mergeConfigFile, mergeInMemory, readAllFloats, type HarnessOptions, type HarnessResult } from './merge-harness.js';
+export { bytesOf, captureStream, rawFile, tempFolder } from './temp-files.js';
