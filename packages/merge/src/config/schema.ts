@@ -54,7 +54,7 @@ export const modelEntrySchema = z
 export const outputSchema = z.strictObject({
   path: z.string().min(1).optional().describe('output folder (relative to the config file); OUTPUT or --out on the command line overrides it'),
   dtype: z.enum(OUTPUT_DTYPES).default('same').describe('dtype of merged tensors: same keeps each tensor\'s; integer and bool tensors always keep theirs'),
-  shard_size: byteSize.default(5e9).describe('write shards above this size: bytes, or a number with KB/MB/GB (powers of 10) or KiB/MiB/GiB'),
+  shard_size: byteSize.default(5e9).meta({ defaultText: '5GB' }).describe('write shards above this size: bytes, or a number with KB/MB/GB (powers of 10) or KiB/MiB/GiB'),
   tokenizer_source: z.string().min(1).optional().describe('folder whose tokenizer files are copied into the output (default: the base\'s, or the first model\'s)'),
 });
 

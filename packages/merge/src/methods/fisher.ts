@@ -17,7 +17,7 @@ import { mergeInSubspace } from './subspace-merge.js';
 
 export const fisherParameters = z.strictObject({
   /** Fisher entries below it are raised to it (0 keeps them: a coordinate no task sees gets 0). */
-  floor: z.number().finite().gte(0).default(DEFAULT_FISHER_FLOOR),
+  floor: z.number().finite().gte(0).default(DEFAULT_FISHER_FLOOR).describe('Fisher entries below it are raised to it (the MaTS reference code\'s 1e-8): a coordinate no task cares about gets the weighted average'),
 });
 
 export const fisher = defineMethod({

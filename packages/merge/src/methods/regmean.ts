@@ -23,9 +23,9 @@ import { mergeInSubspace } from './subspace-merge.js';
 /** Knobs shared by every method that builds Gram factors. */
 export const gramKnobs = {
   /** Off-diagonal shrink s in [0, 1]: A -> s A + (1 - s) Diag(A); the RegMean paper's alpha is typically 0.9. */
-  shrink: z.number().gte(0).lte(1),
+  shrink: z.number().gte(0).lte(1).describe('off-diagonal shrink s of each input Gram, A -> s A + (1 - s) Diag(A) (the RegMean paper\'s alpha, typically 0.9)'),
   /** Damping delta >= 0 of every factor: A -> A + delta * mean(diag(A)) * I. */
-  damping: z.number().finite().gte(0),
+  damping: z.number().finite().gte(0).describe('A -> A + delta * mean(diag A) * I for each Gram: makes a singular sum invertible'),
 };
 
 export const regmeanParameters = z.strictObject({

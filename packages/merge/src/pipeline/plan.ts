@@ -17,6 +17,8 @@ import { naturalCompare } from '../util/natural-order.js';
 import { createBackend } from './backend.js';
 import { checkStatisticsHeaders, checkStatisticsValues, type StatisticToCheck } from './statistics-checks.js';
 import { bindMethod, bindingsInOrder, isElementwise, requiresBase, statisticNeeds, workingBytes, type MethodBinding } from './bind.js';
+import type { CompanionFile } from '../checkpoint/hf-folder.js';
+import { planOutputFolderFiles } from './companion-files.js';
 import { provenance } from './provenance.js';
 import type { PlannedTensor, TensorSource } from './sources.js';
 import { resolveTensorSettings, staticParameters, type TensorSettings } from './tensor-settings.js';
@@ -64,6 +66,8 @@ export interface MergePlan {
   readonly inputBytes: number;
   readonly memory: MemoryEstimate;
   readonly metadata: Readonly<Record<string, string>>;
+  /** Files of a Hugging Face folder written beside the tensors (config.json, tokenizer files). */
+  readonly companionFiles: readonly CompanionFile[];
   /** Closes every input file. */
   close(): Promise<void>;
 }
@@ -238,6 +242,7 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
   }
   await checkStatisticsValues(toCheck, problems);
 
+  const companionFiles = await planOutputFolderFiles(config, tensors, problems);
   const mergedNames = tensors.filter((t) => t.action === 'merge').map((t) => t.name);
   const settings = binding === undefined ? undefined : resolveTensorSettings(config, binding, mergedNames, tensors.map((t) => t.name), problems);
 
@@ -271,6 +276,7 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
     inputBytes,
     memory: estimateMemory(tensors, binding, elementwise, chunkElements, config.precision === 'float64' ? 8 : 4, usesBase),
     metadata,
+    companionFiles,
     close: closeAll,
   };
 }

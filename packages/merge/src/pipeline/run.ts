@@ -4,6 +4,7 @@
  * while the current one computes. Output goes to a temporary folder renamed at the end; any
  * failure or interruption removes it.
  */
+import { writeCompanionFiles } from '../checkpoint/hf-folder.js';
 import { CheckpointOutput } from '../checkpoint/output.js';
 import { UserError } from '../errors.js';
 import type { BoundMethod, MethodRuntime, PrepareContext, TensorJob, TensorReport, TensorResult } from '../methods/method.js';
@@ -172,6 +173,7 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
       emit({ type: 'progress', doneBytes: done, totalBytes: total });
     }
     checkAborted();
+    await writeCompanionFiles(output.tempFolder, plan.companionFiles);
     await output.commit();
   } catch (e) {
     await output.abort();

@@ -1,0 +1,31 @@
+/** `mats convert-config FILE`: the native config a mergekit config becomes, as YAML. */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parseDocument, stringify } from 'yaml';
+import { parseConfig } from '../config/load.js';
+import { convertMergekitConfig, isMergekitConfig } from '../config/mergekit.js';
+import { UserError, ValidationError } from '../errors.js';
+
+export async function convertConfigFile(file: string, cwd = process.cwd()): Promise<{ text: string; notes: readonly string[] }> {
+  const full = resolve(file);
+  let text: string;
+  try {
+    text = await readFile(full, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`${full}: cannot read the config (${code === 'ENOENT' ? 'no such file' : (code ?? String(e))})`);
+  }
+  const doc = parseDocument(text, { uniqueKeys: true });
+  if (doc.errors.length > 0) throw new ValidationError(`${full} is not valid YAML`, doc.errors.map((e) => e.message));
+  const raw: unknown = doc.toJS();
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || !isMergekitConfig(raw)) {
+    throw new UserError(`${full} is not a mergekit config (no top-level merge_method); a mats config runs as it is: mats merge ${file}`);
+  }
+  const converted = convertMergekitConfig(raw as Record<string, unknown>, { cwd, configDir: dirname(full), exists: existsSync });
+  if (converted.problems.length > 0) throw new ValidationError(`${full} is a mergekit config that mats cannot run as it is`, converted.problems);
+  const yaml = stringify(converted.config);
+  // The result must be a valid mats config: check it with the loader (methods and knobs).
+  parseConfig(yaml, `${full} (converted)`, dirname(full));
+  return { text: `# mats config converted from ${file} (mergekit); paths are relative to its folder\n${yaml}`, notes: converted.notes };
+}
