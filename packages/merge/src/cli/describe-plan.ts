@@ -36,7 +36,8 @@ export function describePlan(plan: MergePlan, withTensors: boolean): string {
     }
     lines.push('');
   }
-  lines.push(`estimated peak working memory: ${formatBytes(plan.memory.peakBytes)} (set by ${plan.memory.peakTensor || 'nothing'}; plus Node's own ~50 MB)`);
+  const m = plan.memory;
+  lines.push(`estimated peak memory: ${formatBytes(m.peakBytes)} resident (this process now ${formatBytes(m.baselineBytes)}, the merge ${formatBytes(m.workingBytes)} at ${m.peakTensor || 'its start'})`);
   lines.push(`input to read: ${formatBytes(plan.inputBytes)} per pass`);
   lines.push(`output: ${plan.outputPath}, ${formatBytes(plan.outputBytes)} in ${plan.shards.length} file${plan.shards.length === 1 ? '' : 's'}${plan.force ? ' (replacing what is there: --force)' : ''}`);
   if (plan.companionFiles.length > 0) lines.push(`also written: ${plan.companionFiles.map((f) => f.name).join(', ')} (from ${[...new Set(plan.companionFiles.map((f) => dirname(f.from)))].join(', ')})`);

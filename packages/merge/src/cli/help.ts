@@ -1,7 +1,7 @@
 /** The help texts of `mats`, made from the command specs, the config schema and the registry. */
 import { MERGEKIT_METHODS } from '../config/mergekit.js';
 import { configSchema } from '../config/schema.js';
-import { defaultText, inputSchema, methodsText, valuesText } from '../methods/describe-methods.js';
+import { defaultText, inputSchema, methodsText, valuesText } from './describe-methods.js';
 import { allMethods } from '../methods/registry.js';
 import { wrapText as wrap } from '../util/format.js';
 import { COMMANDS, COMMON_OPTIONS, type CommandSpec, type OptionSpec } from './commands.js';

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { UserError } from '../errors.js';
-import { methodsMarkdown } from '../methods/describe-methods.js';
+import { methodsMarkdown } from './describe-methods.js';
 import { allMethods, findMethod, methodNames } from '../methods/registry.js';
 import { planMerge, type MergePlan } from '../pipeline/plan.js';
 import { runMerge, type MergeEvent } from '../pipeline/run.js';

@@ -78,7 +78,8 @@ export const breadcrumbs = defineMethod({
   perModel: ['density', 'gamma'],
   requiresBase: () => true,
   elementwise: () => false,
-  workingBytes: (length, modelCount) => tiesWorkingBytes(length, modelCount) + 2 * length,
+  // The combination's arrays (as dare's) and the mask's two selections of one model at a time.
+  workingBytes: (length, modelCount, p, precisionBytes) => (p.combine === 'ties' ? tiesWorkingBytes(length, modelCount, precisionBytes) : length * (8 + precisionBytes)) + 2 * length,
   async merge(job, { parameters: p, modelParameters }) {
     const transform = breadcrumbsTransform(p, modelParameters);
     if (p.combine === 'task_arithmetic') return { values: await taskArithmeticMerge(job, { lambda: p.lambda, normalize: p.normalize, transform }) };

@@ -71,7 +71,8 @@ export const dare = defineMethod<DareParameters, TiesState | undefined>({
   requiresBase: () => true,
   elementwise: (p) => p.rescale !== 'l1' && (p.combine === 'task_arithmetic' || p.trim === 'global'),
   wholeModel: (p) => p.combine === 'ties' && p.trim === 'global',
-  workingBytes: (length, modelCount, p) => (p.combine === 'ties' ? tiesWorkingBytes(length, modelCount) : 8 * length + 4 * length),
+  // ties: its arrays; task arithmetic: the float64 sum and one model's task vector at a time.
+  workingBytes: (length, modelCount, p, precisionBytes) => (p.combine === 'ties' ? tiesWorkingBytes(length, modelCount, precisionBytes) : length * (8 + precisionBytes)),
   async prepare(context) {
     const p = context.parameters;
     if (p.combine !== 'ties') return undefined;

@@ -32,22 +32,22 @@ export const matsParameters = z
     /** CG iteration budget (the paper: 100). */
     iterations: z.number().int().positive().default(100).describe('CG iteration budget (the paper: 100)'),
     /** Initial guess: zeros, base, or any method's output on the same tensor (task_arithmetic: the paper's). */
-    init: z.string().min(1).default('task_arithmetic').describe('x0: zeros, base, or any method\'s output on the tensor (task_arithmetic: the paper\'s)'),
+    init: z.string().min(1).default('task_arithmetic').describe('x0: zeros, base, or any method\'s output on the tensor (average, task_arithmetic: the paper\'s, ties, fisher, regmean, ...)'),
     /** lambda of init: task_arithmetic (the paper: 0.3). */
     init_lambda: z.number().finite().optional().meta({ defaultText: '0.3 (with init: task_arithmetic)' }).describe('lambda of init: task_arithmetic (the paper: 0.3)'),
     /** Parameters of the init method (init: ties, say). */
     init_parameters: z.record(z.string(), z.unknown()).optional().describe('knobs of the init method (init: ties with init_parameters: {density: 0.3})'),
-    shrink: gramKnobs.shrink.default(1),
-    damping: gramKnobs.damping.default(0),
+    shrink: gramKnobs.shrink.default(1).describe('as regmean\'s, on every Gram factor (G_i and A_i)'),
+    damping: gramKnobs.damping.default(0).describe('as regmean\'s, on every Gram factor, and on a diagonal Fisher and a Fisher block'),
     /** none, jacobi, kronecker (the nearest Kronecker product; kfac tensors), auto (dispatch's best). */
-    preconditioner: z.enum(['none', 'jacobi', 'kronecker', 'auto']).optional().meta({ defaultText: 'auto (none with reference: true)' }).describe('none, jacobi, kronecker (the nearest Kronecker product; kfac tensors), auto (dispatch\'s best: an exact inverse where a closed form exists)'),
+    preconditioner: z.enum(['none', 'jacobi', 'kronecker', 'auto']).optional().meta({ defaultText: 'auto (none with reference: true)' }).describe('none, jacobi, kronecker (the nearest Kronecker product; kfac tensors), auto (dispatch\'s best: an exact inverse where a closed form exists, the Kronecker approximation for a sum of Kroneckers)'),
     /** Stop when ||b - A x|| <= max(atol, rtol ||b||). */
     rtol: z.number().gte(0).lt(1).optional().meta({ defaultText: '1e-5' }).describe('stop when ||b - A x|| <= max(atol, rtol ||b||), on the true residual'),
     atol: z.number().finite().gte(0).optional().meta({ defaultText: '0' }).describe('absolute residual tolerance (with rtol)'),
     /** cg: PCG; exact: dispatch's closed form where one exists (PCG elsewhere, with a note). */
-    solver: z.enum(['cg', 'exact']).default('cg').describe('cg: PCG from x0; exact: the closed form where one exists, PCG with a note where none does'),
+    solver: z.enum(['cg', 'exact']).default('cg').describe('cg: PCG from x0; exact: the closed form where one exists (Fisher, RegMean, block, one Kronecker, two Kroneckers by simultaneous diagonalisation), PCG with a note where none does (kfac with 3 or more models)'),
     /** The paper's solver: plain CG, `iterations` steps, scipy's legacy stopping rule (tol 1e-5). */
-    reference: z.boolean().default(false).describe('true: the paper\'s solver: plain CG from init, iterations steps, scipy\'s legacy stopping rule (tol 1e-5)'),
+    reference: z.boolean().default(false).describe('true: the paper\'s solver: plain CG from init, at most iterations steps, scipy\'s legacy stopping rule (tol 1e-5), below'),
   })
   .superRefine((p, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });

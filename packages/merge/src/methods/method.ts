@@ -190,10 +190,12 @@ export interface MergeMethod<P = unknown, S = undefined> {
   prepare?(context: PrepareContext<P>): Promise<S>;
   merge(job: TensorJob, context: MergeContext<P, S>): Promise<TensorResult>;
   /**
-   * Bytes of working memory merge() needs for a job of `length` elements on top of the inputs
-   * (for the dry-run estimate). Default: two float64 arrays of the job's length.
+   * Bytes of working memory merge() holds at once for a job of `length` elements on top of the
+   * inputs, its result included (for the dry-run estimate, pipeline/memory-estimate.ts);
+   * precisionBytes: 4 or 8, the width of the arrays the job returns (task vectors are that
+   * wide). Default: two float64 arrays of the job's length.
    */
-  workingBytes?(length: number, modelCount: number, parameters: P): number;
+  workingBytes?(length: number, modelCount: number, parameters: P, precisionBytes: number): number;
 }
 
 /** Declares a method with its parameter type inferred from the schema. */

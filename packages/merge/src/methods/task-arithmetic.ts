@@ -56,7 +56,7 @@ export const taskArithmetic = defineMethod({
   parameters: taskArithmeticParameters,
   requiresBase: () => true,
   elementwise: () => true,
-  workingBytes: (length) => 8 * length,
+  workingBytes: (length) => 8 * length, // the float64 sum (and result)
   async merge(job, { parameters }) {
     return { values: await taskArithmeticMerge(job, parameters) };
   },

@@ -189,8 +189,12 @@ export async function tiesMerge(job: TensorJob, options: TiesOptions, state: Tie
   return out;
 }
 
-/** Bytes of tiesMerge's working arrays for a job: election/numerator, denominator, masks, taus. */
-export const tiesWorkingBytes = (length: number, modelCount: number): number => length * (8 + 8 + modelCount * (1 + 4) + 1);
+/**
+ * Bytes of tiesMerge's working arrays for a job: the election sums (reused as the numerator and
+ * the result) and denominator (float64), the elected signs, and per model a task vector (in the
+ * precision) and a keep mask.
+ */
+export const tiesWorkingBytes = (length: number, modelCount: number, precisionBytes: number): number => length * (8 + 8 + 1 + modelCount * (precisionBytes + 1));
 
 export const ties = defineMethod({
   name: 'ties',
@@ -200,7 +204,7 @@ export const ties = defineMethod({
   requiresBase: () => true,
   elementwise: (p) => p.trim === 'global',
   wholeModel: (p) => p.trim === 'global',
-  workingBytes: tiesWorkingBytes,
+  workingBytes: (length, modelCount, _p, precisionBytes) => tiesWorkingBytes(length, modelCount, precisionBytes),
   prepare: (context) => tiesPrepare(context as PrepareContext<unknown>, tiesOptions(context.parameters, context.modelParameters)),
   async merge(job, { parameters, modelParameters, state }) {
     return { values: await tiesMerge(job, tiesOptions(parameters, modelParameters), state) };

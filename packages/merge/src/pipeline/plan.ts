@@ -16,9 +16,12 @@ import { formatShape, listSome } from '../util/format.js';
 import { naturalCompare } from '../util/natural-order.js';
 import { createBackend } from './backend.js';
 import { checkStatisticsHeaders, checkStatisticsValues, type StatisticToCheck } from './statistics-checks.js';
-import { bindMethod, bindingsInOrder, isElementwise, requiresBase, statisticNeeds, workingBytes, type MethodBinding } from './bind.js';
+import { bindMethod, bindingsInOrder, isElementwise, requiresBase, statisticNeeds, type MethodBinding } from './bind.js';
 import type { CompanionFile } from '../checkpoint/hf-folder.js';
 import { planOutputFolderFiles } from './companion-files.js';
+import { estimateMemory, type MemoryEstimate } from './memory-estimate.js';
+
+export type { MemoryEstimate } from './memory-estimate.js';
 import { provenance } from './provenance.js';
 import type { PlannedTensor, TensorSource } from './sources.js';
 import { resolveTensorSettings, staticParameters, type TensorSettings } from './tensor-settings.js';
@@ -39,12 +42,6 @@ export interface PlanOptions {
   readonly chunkElements?: number;
 }
 
-export interface MemoryEstimate {
-  /** Largest working set of one job (inputs of two jobs in flight, working arrays, output encoding). */
-  readonly peakBytes: number;
-  /** The tensor that sets it. */
-  readonly peakTensor: string;
-}
 
 export interface MergePlan {
   readonly config: MergeConfig;
@@ -274,7 +271,7 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
     shards,
     outputBytes,
     inputBytes,
-    memory: estimateMemory(tensors, binding, elementwise, chunkElements, config.precision === 'float64' ? 8 : 4, usesBase),
+    memory: estimateMemory({ tensors, binding, elementwise, chunkElements, precisionBytes: config.precision === 'float64' ? 8 : 4, usesBase, baselineBytes: process.memoryUsage().rss }),
     metadata,
     companionFiles,
     close: closeAll,
@@ -296,24 +293,3 @@ function bytesOf(dtype: SafetensorsDType): number {
   return isReadableDType(dtype) ? dtypeBytes(dtype) : 1;
 }
 
-function estimateMemory(tensors: readonly PlannedTensor[], binding: MethodBinding, elementwise: boolean, chunk: number, precisionBytes: number, usesBase: boolean): MemoryEstimate {
-  let peakBytes = 0;
-  let peakTensor = '';
-  for (const t of tensors) {
-    let bytes: number;
-    if (t.action === 'copy') bytes = 2 * t.size * bytesOf(t.dtype);
-    else {
-      const length = elementwise ? Math.min(t.size, chunk) : t.size;
-      const inputs = (t.models.length + (usesBase ? 1 : 0)) * length * precisionBytes;
-      let stats = 0;
-      for (const m of t.statistics) for (const s of m.values()) stats += s.shape.reduce((a, b) => a * b, 1) * precisionBytes;
-      // Two jobs' inputs in flight (read-ahead), the method's working arrays, the encoded output.
-      bytes = 2 * (inputs + stats) + workingBytes(binding, length, t.models.length) + length * (8 + bytesOf(t.outputDtype));
-    }
-    if (bytes > peakBytes) {
-      peakBytes = bytes;
-      peakTensor = t.name;
-    }
-  }
-  return { peakBytes, peakTensor };
-}

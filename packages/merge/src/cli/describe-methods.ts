@@ -4,8 +4,9 @@
  * here, so they cannot drift from what a config accepts.
  */
 import { z } from 'zod';
+import { allMethods, type AnyMethod } from '../methods/registry.js';
+import { bindMethod, requiresBase } from '../pipeline/bind.js';
 import { wrapText } from '../util/format.js';
-import { allMethods, type AnyMethod } from './registry.js';
 
 export interface KnobDoc {
   readonly name: string;
@@ -13,6 +14,8 @@ export interface KnobDoc {
   readonly values: string;
   /** The default as a config would write it; '' when there is none. */
   readonly default: string;
+  /** Whether default is a sentence (it depends on other knobs) rather than a value. */
+  readonly defaultIsText: boolean;
   readonly meaning: string;
   /** Whether a model entry may set it for itself (MergeMethod.perModel). */
   readonly perModel: boolean;
@@ -71,6 +74,7 @@ export function knobDocs(method: AnyMethod): KnobDoc[] {
     name,
     values: valuesText(node),
     default: defaultText(node),
+    defaultIsText: node.defaultText !== undefined,
     meaning: node.description ?? '',
     perModel: perModel.includes(name),
   }));
@@ -79,7 +83,7 @@ export function knobDocs(method: AnyMethod): KnobDoc[] {
 /** `mats methods`: every method (or the named ones) with its knobs, defaults and meanings. */
 export function methodsText(methods: readonly AnyMethod[] = allMethods()): string {
   const blocks = methods.map((m) => {
-    const lines = [`${m.name}: ${m.summary}${m.requiresBase(defaultsOf(m)) ? ' (needs base)' : ''}`];
+    const lines = [`${m.name}: ${m.summary}${needsBase(m) ? ' (needs base)' : ''}`];
     const knobs = knobDocs(m);
     if (knobs.length === 0) lines.push('  (no knobs)');
     for (const k of knobs) {
@@ -92,10 +96,10 @@ export function methodsText(methods: readonly AnyMethod[] = allMethods()): strin
   return blocks.join('\n\n');
 }
 
-/** The method's parameters with every default (what requiresBase and friends see for an empty `parameters:`). */
-function defaultsOf(method: AnyMethod): unknown {
-  const parsed = method.parameters.safeParse({});
-  return parsed.success ? parsed.data : {};
+/** Whether the method, with every default (an empty `parameters:`), needs a base: its own or a nested method's. */
+function needsBase(method: AnyMethod): boolean {
+  const binding = bindMethod({ method: method.name, parameters: {} }, 'parameters', []);
+  return binding !== undefined && requiresBase(binding);
 }
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');
@@ -104,9 +108,9 @@ const cell = (text: string) => text.replace(/\|/g, '\\|');
 export function methodsMarkdown(methods: readonly AnyMethod[] = allMethods()): string {
   const rows = ['| method | knob | values | default | meaning |', '|---|---|---|---|---|'];
   for (const m of methods) {
-    rows.push(`| \`${m.name}\` | | | | ${cell(m.summary)}${m.requiresBase(defaultsOf(m)) ? ' (needs `base`)' : ''} |`);
+    rows.push(`| \`${m.name}\` | | | | ${cell(m.summary)}${needsBase(m) ? ' (needs `base`)' : ''} |`);
     for (const k of knobDocs(m)) {
-      rows.push(`| | \`${k.name}\`${k.perModel ? ' (per model)' : ''} | ${cell(k.values)} | ${k.default === '' ? '' : `\`${cell(k.default)}\``} | ${cell(k.meaning)} |`);
+      rows.push(`| | \`${k.name}\`${k.perModel ? ' (per model)' : ''} | ${cell(k.values)} | ${k.default === '' || k.defaultIsText ? cell(k.default) : `\`${cell(k.default)}\``} | ${cell(k.meaning)} |`);
     }
   }
   return rows.join('\n');

@@ -1,0 +1,87 @@
+/**
+ * The dry run's estimate of a merge's peak resident memory: this process as it is when the plan
+ * is made (Node, the modules, the backend, the open headers), plus, at the job that needs the
+ * most, everything the run holds at once:
+ *   - the job's inputs in the compute precision (base and models; statistics), and the next
+ *     job's, which are read while this one computes (pipeline/run.ts reads one job ahead);
+ *   - a staging copy of one input when its dtype is not the precision (F16 read as float32);
+ *   - the method's working arrays, its result included (MergeMethod.workingBytes);
+ *   - the result encoded in the output dtype (none when the result already has it);
+ * plus the garbage V8 lets accumulate before it collects dead ArrayBuffers: its external-memory
+ * soft limit, 64 MB (v8 heap.h, kExternalAllocationSoftLimit). Measured against
+ * `/usr/bin/time -v mats merge` in bench/src/merge-memory.ts (the merge README has the table).
+ */
+import type { SafetensorsDType } from '../safetensors/dtype.js';
+import { dtypeBytes, isReadableDType } from '../safetensors/dtype.js';
+import { workingBytes, type MethodBinding } from './bind.js';
+import type { PlannedTensor } from './sources.js';
+
+/** V8 collects dead ArrayBuffers once external memory has grown this much since the last collection. */
+export const V8_EXTERNAL_SLACK_BYTES = 64 * 2 ** 20;
+
+export interface MemoryEstimate {
+  /** Estimated peak resident set size of the process running the merge. */
+  readonly peakBytes: number;
+  /** The resident set size when the plan was made (Node, modules, backend, headers). */
+  readonly baselineBytes: number;
+  /** peakBytes - baselineBytes: what the merge adds at its peak. */
+  readonly workingBytes: number;
+  /** The tensor whose job sets the peak. */
+  readonly peakTensor: string;
+}
+
+export interface MemoryInputs {
+  readonly tensors: readonly PlannedTensor[];
+  readonly binding: MethodBinding;
+  readonly elementwise: boolean;
+  readonly chunkElements: number;
+  /** 4 for float32, 8 for float64. */
+  readonly precisionBytes: number;
+  readonly usesBase: boolean;
+  /** The process's resident set size now (process.memoryUsage().rss). */
+  readonly baselineBytes: number;
+}
+
+const widthOf = (dtype: SafetensorsDType) => (isReadableDType(dtype) ? dtypeBytes(dtype) : 1);
+
+/** Bytes of the values a method returns, encoded for writing: a new array unless the result is already float64 for F64. */
+const encodedBytes = (length: number, dtype: SafetensorsDType) => (dtype === 'F64' ? 0 : length * widthOf(dtype));
+
+export function estimateMemory(m: MemoryInputs): MemoryEstimate {
+  // The jobs in run order, with the bytes of their inputs once read.
+  const jobs: { tensor: PlannedTensor; length: number; inputs: number }[] = [];
+  for (const t of m.tensors) {
+    if (t.action === 'copy') {
+      jobs.push({ tensor: t, length: t.size, inputs: t.size * widthOf(t.dtype) });
+      continue;
+    }
+    const step = m.elementwise ? Math.min(t.size, m.chunkElements) : t.size;
+    const readers = t.models.length + (m.usesBase ? 1 : 0);
+    let stats = 0;
+    for (const perModel of t.statistics) for (const s of perModel.values()) stats += s.shape.reduce((a, b) => a * b, 1) * m.precisionBytes;
+    const chunks = Math.max(1, Math.ceil(t.size / Math.max(step, 1)));
+    // Every chunk of a tensor is alike but the last; two are enough to see the one ahead.
+    for (let c = 0; c < Math.min(chunks, 2); c++) {
+      const length = Math.min(step, t.size - c * step);
+      jobs.push({ tensor: t, length, inputs: readers * length * m.precisionBytes + stats });
+    }
+  }
+  let peak = 0;
+  let peakTensor = '';
+  jobs.forEach((job, k) => {
+    const t = job.tensor;
+    let bytes: number;
+    if (t.action === 'copy') bytes = job.inputs;
+    else {
+      const ahead = jobs[k + 1]?.tensor.action === 'merge' ? jobs[k + 1].inputs : 0;
+      const staging = widthOf(t.dtype) === m.precisionBytes ? 0 : job.length * widthOf(t.dtype);
+      bytes = job.inputs + ahead + staging + workingBytes(m.binding, job.length, t.models.length, m.precisionBytes) + encodedBytes(job.length, t.outputDtype);
+    }
+    if (bytes > peak) {
+      peak = bytes;
+      peakTensor = t.name;
+    }
+  });
+  const working = peak + V8_EXTERNAL_SLACK_BYTES;
+  return { peakBytes: m.baselineBytes + working, baselineBytes: m.baselineBytes, workingBytes: working, peakTensor };
+}
