@@ -1,21 +1,13 @@
 /** `mats convert-config FILE`: the native config a mergekit config becomes, as YAML. */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { parseDocument, stringify } from 'yaml';
-import { parseConfig } from '../config/load.js';
+import { parseConfig, readConfigFile } from '../config/load.js';
 import { convertMergekitConfig, isMergekitConfig } from '../config/mergekit.js';
 import { UserError, ValidationError } from '../errors.js';
 
 export async function convertConfigFile(file: string, cwd = process.cwd()): Promise<{ text: string; notes: readonly string[] }> {
-  const full = resolve(file);
-  let text: string;
-  try {
-    text = await readFile(full, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${full}: cannot read the config (${code === 'ENOENT' ? 'no such file' : (code ?? String(e))})`);
-  }
+  const { path: full, text } = await readConfigFile(file);
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0) throw new ValidationError(`${full} is not valid YAML`, doc.errors.map((e) => e.message));
   const raw: unknown = doc.toJS();

@@ -131,16 +131,20 @@ function parameterValueProblems(raw: Record<string, unknown>): string[] {
   return problems;
 }
 
-export async function loadConfig(file: string, options: ParseOptions = {}): Promise<MergeConfig> {
+/** A config file's absolute path and text; a file that cannot be read is a UserError naming it. */
+export async function readConfigFile(file: string): Promise<{ path: string; text: string }> {
   const full = resolve(file);
-  let text: string;
   try {
-    text = await readFile(full, 'utf8');
+    return { path: full, text: await readFile(full, 'utf8') };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new UserError(`${full}: cannot read the config (${code === 'ENOENT' ? 'no such file' : (code ?? String(e))})`);
   }
-  return parseConfig(text, full, dirname(full), { exists: existsSync, ...options });
+}
+
+export async function loadConfig(file: string, options: ParseOptions = {}): Promise<MergeConfig> {
+  const { path, text } = await readConfigFile(file);
+  return parseConfig(text, path, dirname(path), { exists: existsSync, ...options });
 }
 
 interface Origin {
