@@ -60,7 +60,7 @@ export interface TensorJob extends TensorDescriptor {
   /** Precision of every array this job returns. */
   readonly precision: Precision;
   readonly modelCount: number;
-  /** Per-model weights from the config (1 where not given). */
+  /** Per-model weights from the config for this tensor (1 where not given; a config may vary them by tensor). */
   readonly weights: readonly number[];
   readonly hasBase: boolean;
   /** The base's values for this job's range. Throws when the config has no base. */
@@ -130,7 +130,7 @@ export interface PrepareContext<P> extends MethodRuntime {
   /** Every merged (floating-point) tensor, in plan order. */
   readonly tensors: readonly TensorDescriptor[];
   readonly modelCount: number;
-  /** Per-model weights from the config (1 where not given). */
+  /** Per-model weights from the config (1 where not given); where a config varies them by tensor, the first tensor's: read each job's. */
   readonly weights: readonly number[];
   /**
    * One pass over every job in plan order (the same jobs, chunks included, that merge() will
