@@ -1,11 +1,10 @@
 /**
- * Per-model knobs (density under a model, as weight), per-tensor values (layer gradients,
- * filtered lists) and the breadcrumbs method, through the real pipeline, against references
- * written here from METHODS.md.
+ * Per-model knobs (density under a model, as weight) and per-tensor values (layer gradients,
+ * filtered lists), through the real pipeline, against references written here from METHODS.md.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { floatsOf, mergeInMemory, type Fixture } from '@mats/merge/testing';
+import { expectTensorsClose, floatsOf, mergeInMemory, mergeProblemArbitrary, type Fixture } from '@mats/merge/testing';
 import { gradientAt, valueAt } from '../src/config/tensor-values.js';
 import { layerPositions } from '../src/config/layer-position.js';
 import { applyDareDrop, dareStreamKey } from '../src/methods/dare-mask.js';
@@ -13,71 +12,15 @@ import { ValidationError } from '../src/errors.js';
 
 type Arrays = Map<string, Float64Array>;
 
-/** A small layered model: two layers of two tensors, an embedding and a norm, grid values. */
-const NAMES: Record<string, number[]> = { 'embed.weight': [3, 2], 'layers.0.mlp.w': [2, 3], 'layers.0.attn.w': [4], 'layers.1.mlp.w': [2, 3], 'layers.1.attn.w': [4], 'norm.weight': [5] };
-const gridValue = fc.integer({ min: -64, max: 64 }).map((v) => v / 16);
-const modelArb: fc.Arbitrary<Fixture> = fc.tuple(...Object.entries(NAMES).map(([name, shape]) => fc.array(gridValue, { minLength: shape[0] * (shape[1] ?? 1), maxLength: shape[0] * (shape[1] ?? 1) }).map((v) => [name, { dtype: 'F32' as const, shape, data: Float32Array.from(v) }] as const))).map((es) => Object.fromEntries(es) as Fixture);
-const setupArb = fc.integer({ min: 1, max: 3 }).chain((m) => fc.record({ base: modelArb, models: fc.array(modelArb, { minLength: m, maxLength: m }), weights: fc.array(fc.constantFrom(0.5, 1, 2), { minLength: m, maxLength: m }) }));
-
-function expectClose(actual: Arrays, expected: Arrays, tolerance = 1e-12): void {
-  expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
-  for (const [name, e] of expected) {
-    const a = actual.get(name)!;
-    for (let j = 0; j < e.length; j++) if (!(Math.abs(a[j] - e[j]) <= tolerance * Math.max(1, Math.abs(e[j])))) expect({ name, j, a: a[j] }).toEqual({ name, j, a: e[j] });
-  }
-}
+/** A small layered model: two layers of two tensors, an embedding and a norm. */
+const LAYERED: Record<string, number[]> = { 'embed.weight': [3, 2], 'layers.0.mlp.w': [2, 3], 'layers.0.attn.w': [4], 'layers.1.mlp.w': [2, 3], 'layers.1.attn.w': [4], 'norm.weight': [5] };
+const NAMES = LAYERED;
+const setupArb = mergeProblemArbitrary({ shapes: fc.constant(LAYERED), maxModels: 3, weights: [0.5, 1, 2], steps: 16 });
+const expectClose = expectTensorsClose;
 
 const tausOf = (base: Arrays, model: Arrays) => new Map([...model].map(([n, x]) => [n, x.map((v, j) => v - base.get(n)![j])]));
 
-/** The breadcrumbs mask from METHODS.md: rank |tau| (ties by index), drop the top and the bottom. */
-function referenceBreadcrumbs(tau: Float64Array, density: number, gamma: number): Float64Array {
-  const n = tau.length;
-  const keep = Math.floor(density * n);
-  let top = Math.floor(gamma * n);
-  let bottom = n - keep - top;
-  if (bottom < 0) {
-    top += bottom;
-    bottom = 0;
-  }
-  const order = [...tau.keys()].sort((a, b) => Math.abs(tau[b]) - Math.abs(tau[a]) || a - b);
-  const kept = new Set(order.slice(top, n - bottom));
-  return tau.map((v, j) => (kept.has(j) ? v : 0));
-}
-
 const RUNS = { numRuns: 10 };
-
-describe('breadcrumbs', () => {
-  it('is base + lambda * sum_i w_i mask_i(tau_i), each model with its own density and gamma', async () => {
-    await fc.assert(
-      fc.asyncProperty(setupArb, fc.array(fc.record({ density: fc.constantFrom(0.3, 0.5, 0.9, 1), gamma: fc.constantFrom(0, 0.1, 0.25) }), { minLength: 3, maxLength: 3 }), async ({ base, models, weights }, knobs) => {
-        const modelKnobs = models.map((_, i) => knobs[i]);
-        const { tensors } = await mergeInMemory({ method: 'breadcrumbs', parameters: { lambda: 0.7 }, base, models, weights, modelKnobs });
-        const b = floatsOf(base);
-        const expected: Arrays = new Map([...b].map(([name, x]) => [name, x.map((v) => v)]));
-        models.forEach((m, i) => {
-          for (const [name, tau] of tausOf(b, floatsOf(m))) {
-            const masked = referenceBreadcrumbs(tau, knobs[i].density, knobs[i].gamma);
-            const out = expected.get(name)!;
-            masked.forEach((t, j) => (out[j] += 0.7 * weights[i] * t));
-          }
-        });
-        expectClose(tensors, expected, 1e-6);
-      }),
-      RUNS,
-    );
-  });
-
-  it('with density 1 equals task arithmetic', async () => {
-    await fc.assert(
-      fc.asyncProperty(setupArb, async ({ base, models, weights }) => {
-        const crumbs = await mergeInMemory({ method: 'breadcrumbs', parameters: { density: 1, gamma: 0.2, lambda: 0.5 }, base, models, weights });
-        const ta = await mergeInMemory({ method: 'task_arithmetic', parameters: { lambda: 0.5 }, base, models, weights });
-        expectClose(crumbs.tensors, ta.tensors, 1e-6);
-      }),
-      RUNS,
-    );
-  });
-});
 
 describe('per-model knobs', () => {
   it('a knob given under every model merges as the same value given once', async () => {

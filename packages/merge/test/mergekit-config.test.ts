@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { captureStream, mergeConfigFile, randomValues, tempFolder, writeModelFile, type Fixture } from '@mats/merge/testing';
+import { captureStream, expectTensorsClose, mergeConfigFile, randomValues, tempFolder, writeModelFile, type Fixture } from '@mats/merge/testing';
 import { runCli } from '../src/cli/run-cli.js';
 import { ValidationError } from '../src/errors.js';
 import { parseConfig } from '../src/config/load.js';
@@ -73,18 +73,6 @@ function reference(config: unknown, fixtures: Record<string, Fixture>): Map<stri
   );
   const out = execFileSync('python3', [REFERENCE], { input: JSON.stringify({ config, tensors }), maxBuffer: 1 << 26 });
   return new Map(Object.entries(JSON.parse(out.toString()) as Record<string, number[]>).map(([k, v]) => [k, Float64Array.from(v)]));
-}
-
-/** Same names; values within tolerance (relative to max(1, |expected|)). */
-function expectClose(actual: Map<string, Float64Array>, expected: Map<string, Float64Array>, tolerance: number): void {
-  expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
-  for (const [name, e] of expected) {
-    const a = actual.get(name)!;
-    expect(a.length, name).toBe(e.length);
-    for (let j = 0; j < e.length; j++) {
-      if (!(Math.abs(a[j] - e[j]) <= tolerance * Math.max(1, Math.abs(e[j])))) expect({ name, j, value: a[j] }).toEqual({ name, j, value: e[j] });
-    }
-  }
 }
 
 interface Case {
@@ -196,8 +184,8 @@ describe('mergekit configs', () => {
       const fixtures = await writeModels(dir);
       const viaMergekit = await runConfig(dir, 'mergekit.yml', JSON.stringify(c.mergekit), 'out-mergekit');
       const viaNative = await runConfig(dir, 'native.yaml', JSON.stringify(c.native), 'out-native');
-      expectClose(viaMergekit, viaNative, 0);
-      if (c.deterministic && numpy) expectClose(viaMergekit, reference(c.mergekit, fixtures), 2e-6);
+      expectTensorsClose(viaMergekit, viaNative, 0);
+      if (c.deterministic && numpy) expectTensorsClose(viaMergekit, reference(c.mergekit, fixtures), 2e-6);
       else if (c.deterministic) console.warn('python3 with numpy is missing: the numpy reference comparison is skipped');
     });
   }

@@ -4,48 +4,14 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { expectTensorsClose, floatsOf, mergeInMemory, mergeProblemArbitrary, type Fixture } from '@mats/merge/testing';
 import { applyDareDrop, dareStreamKey } from '../src/methods/dare-mask.js';
 import { naturalCompare } from '../src/util/natural-order.js';
-import type { Fixture } from './fixtures.js';
-import { floatsOf, mergeInMemory } from './merge-harness.js';
 
 type Arrays = Map<string, Float64Array>;
 
-/** Random models over the given shapes, with values on a coarse grid (many equal magnitudes). */
-const shapesArb = fc.dictionary(
-  fc.constantFrom('a.weight', 'a.bias', 'b.weight', 'layers.2.w', 'layers.10.w'),
-  fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 2 }),
-  { minKeys: 1, maxKeys: 4 },
-);
-const gridValue = fc.integer({ min: -8, max: 8 }).map((v) => v / 4);
-
-function modelArb(shapes: Record<string, number[]>): fc.Arbitrary<Fixture> {
-  const entries = Object.entries(shapes).map(([name, shape]) =>
-    fc.array(gridValue, { minLength: shape.reduce((a, b) => a * b, 1), maxLength: shape.reduce((a, b) => a * b, 1) }).map((v) => [name, { dtype: 'F32' as const, shape, data: Float32Array.from(v) }] as const),
-  );
-  return fc.tuple(...entries).map((es) => Object.fromEntries(es) as Fixture);
-}
-
-const setupArb = fc.integer({ min: 1, max: 4 }).chain((m) =>
-  shapesArb.chain((shapes) =>
-    fc.record({
-      base: modelArb(shapes),
-      models: fc.array(modelArb(shapes), { minLength: m, maxLength: m }),
-      weights: fc.array(fc.constantFrom(1, 0.5, 2, 3), { minLength: m, maxLength: m }),
-    }),
-  ),
-);
-
-function expectClose(actual: Arrays, expected: Arrays, tolerance = 1e-12): void {
-  expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
-  for (const [name, e] of expected) {
-    const a = actual.get(name)!;
-    for (let j = 0; j < e.length; j++) {
-      const bound = tolerance * Math.max(1, Math.abs(e[j]));
-      if (!(Math.abs(a[j] - e[j]) <= bound)) expect({ name, j, actual: a[j] }).toEqual({ name, j, actual: e[j] });
-    }
-  }
-}
+const setupArb = mergeProblemArbitrary();
+const expectClose = expectTensorsClose;
 
 const map = (arrays: Arrays, f: (name: string, x: Float64Array) => Float64Array): Arrays => new Map([...arrays].map(([n, x]) => [n, f(n, x)]));
 
