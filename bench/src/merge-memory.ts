@@ -6,7 +6,7 @@
  *
  *   npm run build
  *   node bench/dist/merge-models.js DIR [--models 4] [--gb 1]       # the generated checkpoints
- *   node bench/dist/merge-memory.js DIR [CONFIG...]                  # DIR's methods, and any config
+ *   node bench/dist/merge-memory.js [DIR] [CONFIG...]                # DIR's methods, and any config
  *
  * For DIR (base.safetensors, task1..N.safetensors) it writes one config per case below: the
  * elementwise methods (streamed in chunks) and the whole-tensor ones (per-tensor TIES,
@@ -54,22 +54,28 @@ function measure(config: string, out: string): { estimate: number; measured: num
 }
 
 function main(): void {
-  const [dir, ...configs] = process.argv.slice(2);
-  if (dir === undefined || !existsSync('/usr/bin/time')) {
-    console.error(dir === undefined ? 'usage: node bench/dist/merge-memory.js DIR [CONFIG...]' : 'needs /usr/bin/time (apt-get install time)');
+  const args = process.argv.slice(2);
+  // A first argument that is not a config is the folder of generated checkpoints.
+  const dir = args.length > 0 && !/\.ya?ml$/.test(args[0]) ? args[0] : undefined;
+  const configs = dir === undefined ? args : args.slice(1);
+  if (args.length === 0 || !existsSync('/usr/bin/time')) {
+    console.error(args.length === 0 ? 'usage: node bench/dist/merge-memory.js [DIR] [CONFIG...]' : 'needs /usr/bin/time (apt-get install time)');
     process.exitCode = 1;
     return;
   }
   const scratch = mkdtempSync(join(tmpdir(), 'mats-merge-memory-'));
   const rows: string[] = ['| merge | estimated | measured (max RSS) | estimate / measured | within 25% |', '|---|---|---|---|---|'];
   try {
-    const tasks = readdirSync(dir).filter((f) => /^task\d+\.safetensors$/.test(f)).sort();
-    const runs: { name: string; config: string }[] = CASES.map((c, i) => {
-      const config = join(dir, `memory-case-${i}.yaml`);
-      const lines = [`method: ${c.method}`, 'base: base.safetensors', 'models:', ...tasks.map((t) => `  - path: ${t}`), ...(c.parameters !== '' ? ['parameters:', `  ${c.parameters}`] : [])];
-      writeFileSync(config, `${lines.join('\n')}\n`);
-      return { name: `${c.name} (${tasks.length} models)`, config };
-    });
+    const tasks = dir === undefined ? [] : readdirSync(dir).filter((f) => /^task\d+\.safetensors$/.test(f)).sort();
+    const runs: { name: string; config: string }[] = [];
+    if (dir !== undefined) {
+      CASES.forEach((c, i) => {
+        const config = join(dir, `memory-case-${i}.yaml`);
+        const lines = [`method: ${c.method}`, 'base: base.safetensors', 'models:', ...tasks.map((t) => `  - path: ${t}`), ...(c.parameters !== '' ? ['parameters:', `  ${c.parameters}`] : [])];
+        writeFileSync(config, `${lines.join('\n')}\n`);
+        runs.push({ name: `${c.name} (${tasks.length} models)`, config });
+      });
+    }
     for (const config of configs) runs.push({ name: basename(config), config });
     for (const { name, config } of runs) {
       const { estimate, measured, seconds } = measure(config, join(scratch, 'out'));
@@ -80,7 +86,7 @@ function main(): void {
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
-    for (const f of readdirSync(dir)) if (f.startsWith('memory-case-')) rmSync(join(dir, f));
+    if (dir !== undefined) for (const f of readdirSync(dir)) if (f.startsWith('memory-case-')) rmSync(join(dir, f));
   }
   console.log(rows.join('\n'));
 }

@@ -18,7 +18,7 @@ import { gramKnobs } from './regmean.js';
 import { solveReport } from './solve-report.js';
 import { DEFAULT_FISHER_FLOOR } from './statistic-factors.js';
 import { SUBSPACES, subspaceNeeds, type Subspace } from './subspace.js';
-import { mergeInSubspace } from './subspace-merge.js';
+import { mergeInSubspace, subspaceStatisticBytes } from './subspace-merge.js';
 
 /** Initialisations that are not a method's output. */
 const PLAIN_INITS = ['zeros', 'base'] as const;
@@ -108,7 +108,7 @@ export const mats = defineMethod({
   },
   // Inputs aside: the rhs, x0, x, CG's four work vectors, a term, a theta upload, the running
   // sum and one model's C_i (a Diagonal; Gram and Kronecker factors count as statistics).
-  workingBytes: (length) => length * 8 * 12,
+  workingBytes: (length, _m, _p, _w, statisticElements) => length * 8 * 12 + subspaceStatisticBytes(statisticElements),
   async merge(job, { parameters: p, backend, nested, log }) {
     const options = { shrink: p.shrink, damping: p.damping, floor: DEFAULT_FISHER_FLOOR };
     return mergeInSubspace(job, p.subspace, backend, options, async (system, subspace, models) => {

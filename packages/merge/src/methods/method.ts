@@ -193,9 +193,11 @@ export interface MergeMethod<P = unknown, S = undefined> {
    * Bytes of working memory merge() holds at once for a job of `length` elements on top of the
    * inputs, its result included (for the dry-run estimate, pipeline/memory-estimate.ts);
    * precisionBytes: 4 or 8, the width of the arrays the job returns (task vectors are that
-   * wide). Default: two float64 arrays of the job's length.
+   * wide); statisticElements: the elements of the largest model's statistics for this job
+   * (what a task-subspace method copies, prepares and sums). Default: two float64 arrays of the
+   * job's length.
    */
-  workingBytes?(length: number, modelCount: number, parameters: P, precisionBytes: number): number;
+  workingBytes?(length: number, modelCount: number, parameters: P, precisionBytes: number, statisticElements: number): number;
 }
 
 /** Declares a method with its parameter type inferred from the schema. */

@@ -18,7 +18,7 @@ import { defineMethod } from './method.js';
 import { solveReport } from './solve-report.js';
 import { DEFAULT_FISHER_FLOOR } from './statistic-factors.js';
 import { subspaceNeeds } from './subspace.js';
-import { mergeInSubspace } from './subspace-merge.js';
+import { mergeInSubspace, subspaceStatisticBytes } from './subspace-merge.js';
 
 /** Knobs shared by every method that builds Gram factors. */
 export const gramKnobs = {
@@ -46,6 +46,8 @@ export const regmean = defineMethod({
   requiresBase: () => false,
   elementwise: () => false,
   statistics: (tensor) => subspaceNeeds(tensor, 'gram'),
+  // The right-hand side and the solution (float64), and the statistics' copies.
+  workingBytes: (length, _m, _p, _w, statisticElements) => length * 8 * 2 + subspaceStatisticBytes(statisticElements),
   async merge(job, { parameters, backend, precision, log }) {
     const options = { shrink: parameters.shrink, damping: parameters.damping, floor: DEFAULT_FISHER_FLOOR };
     return mergeInSubspace(job, 'gram', backend, options, async (system) => {

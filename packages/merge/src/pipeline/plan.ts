@@ -117,7 +117,7 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
   }
 
   const outputPath = options.out ?? config.output.path;
-  if (outputPath === undefined) problems.add('output.path: no output folder; set output.path in the config or pass --out DIR');
+  if (outputPath === undefined) problems.add('output.path: no output folder; give one on the command line (mats merge CONFIG OUTPUT) or set output.path in the config');
   else if (!options.force && (await pathExists(outputPath))) problems.add(`output ${outputPath} already exists; pass --force to replace it`);
 
   const backend = await createBackend(config.backend, config.precision);
@@ -271,11 +271,23 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
     shards,
     outputBytes,
     inputBytes,
-    memory: estimateMemory({ tensors, binding, elementwise, chunkElements, precisionBytes: config.precision === 'float64' ? 8 : 4, usesBase, baselineBytes: process.memoryUsage().rss }),
+    memory: estimateMemory({ tensors, binding, elementwise, chunkElements, precisionBytes: config.precision === 'float64' ? 8 : 4, usesBase, baselineBytes: await readyBaseline(backend, tensors, binding) }),
     metadata,
     companionFiles,
     close: closeAll,
   };
+}
+
+/**
+ * This process's resident set, ready to merge: a method that solves in task subspaces runs the
+ * backend's linear algebra, so the backend's worker threads (the CPU backend's wasm-simd-threads)
+ * are started first and counted here.
+ */
+async function readyBaseline(backend: Backend, tensors: readonly PlannedTensor[], binding: MethodBinding): Promise<number> {
+  const solves = tensors.some((t) => t.action === 'merge' && statisticNeeds(binding, t).length > 0);
+  const warmUp = (backend as { warmUp?: () => Promise<void> }).warmUp;
+  if (solves && typeof warmUp === 'function') await warmUp.call(backend);
+  return process.memoryUsage().rss;
 }
 
 /** Names a statistics key of model i may use for each merged tensor (the reference's, and model i's own under tied weights), with the tensor's shape. */
