@@ -30,6 +30,7 @@ export const COMMON_OPTIONS: readonly OptionSpec[] = [
 ];
 
 const OUT: OptionSpec = { name: 'out', type: 'string', value: 'DIR', help: 'output folder (the same as OUTPUT; overrides output.path)' };
+const ALLOW_NONFINITE: OptionSpec = { name: 'allow-nonfinite', type: 'boolean', help: 'merge inputs that hold NaN or Inf (with a warning) instead of refusing them (config: allow_nonfinite)' };
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
@@ -47,14 +48,15 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: 'dry-run', type: 'boolean', help: 'print the plan (inputs, method, every tensor\'s action, estimated peak memory, output size) and write nothing' },
       { name: 'json-log', type: 'string', value: 'FILE', help: 'one JSON line per tensor: name, method, shape, dtype, seconds, chunks and the method\'s report' },
       { name: 'quiet', type: 'boolean', short: 'q', help: 'no progress; only errors and the final line' },
-      { name: 'force', type: 'boolean', help: 'replace an existing output folder (only one that holds a checkpoint)' },
+      { name: 'force', type: 'boolean', help: 'replace an existing output folder (only one that holds a checkpoint, never one that is or holds an input)' },
+      ALLOW_NONFINITE,
     ],
   },
   {
     name: 'validate',
     args: [{ name: 'CONFIG', help: 'a mats or mergekit config' }],
     summary: 'the checks of --dry-run alone: config, inputs, statistics and output, from headers only',
-    options: [OUT],
+    options: [OUT, ALLOW_NONFINITE],
   },
   {
     name: 'inspect',

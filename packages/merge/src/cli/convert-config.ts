@@ -1,20 +1,18 @@
 /** `mats convert-config FILE`: the native config a mergekit config becomes, as YAML. */
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseDocument, stringify } from 'yaml';
-import { parseConfig, readConfigFile } from '../config/load.js';
+import { stringify } from 'yaml';
+import { parseConfig, readConfigFile, readYamlMapping } from '../config/load.js';
 import { convertMergekitConfig, isMergekitConfig } from '../config/mergekit.js';
 import { UserError, ValidationError } from '../errors.js';
 
 export async function convertConfigFile(file: string, cwd = process.cwd()): Promise<{ text: string; notes: readonly string[] }> {
   const { path: full, text } = await readConfigFile(file);
-  const doc = parseDocument(text, { uniqueKeys: true });
-  if (doc.errors.length > 0) throw new ValidationError(`${full} is not valid YAML`, doc.errors.map((e) => e.message));
-  const raw: unknown = doc.toJS();
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || !isMergekitConfig(raw)) {
+  const raw = readYamlMapping(text, full);
+  if (!isMergekitConfig(raw)) {
     throw new UserError(`${full} is not a mergekit config (no top-level merge_method); a mats config runs as it is: mats merge ${file}`);
   }
-  const converted = convertMergekitConfig(raw as Record<string, unknown>, { cwd, configDir: dirname(full), exists: existsSync });
+  const converted = convertMergekitConfig(raw, { cwd, configDir: dirname(full), exists: existsSync });
   if (converted.problems.length > 0) throw new ValidationError(`${full} is a mergekit config that mats cannot run as it is`, converted.problems);
   const yaml = stringify(converted.config);
   // The result must be a valid mats config: check it with the loader (methods and knobs).

@@ -1,5 +1,6 @@
 /** The text of `mats merge --dry-run` and `mats validate`. */
 import { dirname } from 'node:path';
+import { describeTemporaryFolder } from '../checkpoint/temporary-folders.js';
 import { bindingsInOrder } from '../pipeline/bind.js';
 import type { MergePlan } from '../pipeline/plan.js';
 import { formatBytes, formatShape } from '../util/format.js';
@@ -41,5 +42,8 @@ export function describePlan(plan: MergePlan, withTensors: boolean): string {
   lines.push(`input to read: ${formatBytes(plan.inputBytes)} per pass`);
   lines.push(`output: ${plan.outputPath}, ${formatBytes(plan.outputBytes)} in ${plan.shards.length} file${plan.shards.length === 1 ? '' : 's'}${plan.force ? ' (replacing what is there: --force)' : ''}`);
   if (plan.companionFiles.length > 0) lines.push(`also written: ${plan.companionFiles.map((f) => f.name).join(', ')} (from ${[...new Set(plan.companionFiles.map((f) => dirname(f.from)))].join(', ')})`);
+  if (plan.allowNonFinite) lines.push('non-finite values: allowed (--allow-nonfinite): NaN and Inf are merged with a warning');
+  for (const folder of plan.temporaryFolders) lines.push(describeTemporaryFolder(folder));
+  lines.push(...plan.warnings);
   return lines.join('\n');
 }

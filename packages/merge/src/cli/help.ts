@@ -31,7 +31,8 @@ export function generalHelp(): string {
     'mats help mergekit: the mergekit configs mats runs as they are.',
     '--version prints the version.',
     '',
-    'Exit status: 0 success, 1 user error (one message on stderr, starting with "error:"), 2 internal error.',
+    'Exit status: 0 success, 1 user error (one message on stderr, starting with "error:"), 2 internal error',
+    '(a bug), 130 / 143 interrupted by SIGINT / SIGTERM (the partial output is removed).',
   ].join('\n');
 }
 

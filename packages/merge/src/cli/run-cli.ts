@@ -1,26 +1,29 @@
 /**
  * The `mats` command line: merge, validate, inspect, methods, convert-config, help. Exit status
  * 0 on success, 1 on a user error (one "error: ..." message on stderr, the stack only with
- * --verbose), 2 on a bug.
+ * --verbose), 2 on a bug, 128 + N when signal N stopped a merge (cli/exit-codes.ts).
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
-import { UserError } from '../errors.js';
-import { methodsMarkdown } from './describe-methods.js';
+import { FileSystemError, UserError } from '../errors.js';
 import { allMethods, findMethod, methodNames } from '../methods/registry.js';
 import { planMerge, type MergePlan } from '../pipeline/plan.js';
 import { runMerge, type MergeEvent } from '../pipeline/run.js';
-import { formatBytes, formatRate } from '../util/format.js';
 import { didYouMean } from '../util/did-you-mean.js';
+import { asFileSystemError } from '../util/file-errors.js';
+import { formatBytes, formatRate } from '../util/format.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { COMMANDS, findCommand, parseArgsOptions, type CommandSpec } from './commands.js';
 import { convertConfigFile } from './convert-config.js';
+import { methodsMarkdown } from './describe-methods.js';
 import { describePlan } from './describe-plan.js';
+import { describeFailure, STOP_SIGNALS } from './exit-codes.js';
 import { commandHelp, configHelp, generalHelp, mergekitHelp, methodsText } from './help.js';
 import { inspectCheckpoint } from './inspect.js';
 import { createProgress } from './progress.js';
+import { isSupervisedChild, reportToSupervisor } from './supervise.js';
 
 export interface CliIo {
   readonly stdout: NodeJS.WriteStream;
@@ -33,15 +36,9 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
   try {
     return await dispatch(argv, io);
   } catch (e) {
-    if (e instanceof UserError) {
-      io.stderr.write(`error: ${e.message}\n`);
-      if (verbose && e.stack !== undefined) io.stderr.write(`${e.stack}\n`);
-      return 1;
-    }
-    const err = e as Error;
-    io.stderr.write(`internal error: ${err?.message ?? String(e)}\n`);
-    io.stderr.write(verbose ? `${err?.stack ?? ''}\n` : 'this is a bug in mats; run again with --verbose for the stack trace and report it\n');
-    return 2;
+    const failure = describeFailure(e, verbose);
+    io.stderr.write(failure.text);
+    return failure.code;
   }
 }
 
@@ -108,7 +105,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   const outArg = (values.out as string | undefined) ?? args[1];
   const out = outArg === undefined ? undefined : resolve(outArg);
   if (values.quiet !== true) for (const note of config.notes) io.stderr.write(`note: ${note}\n`);
-  const plan = await planMerge(config, { out, force: values.force === true });
+  const plan = await planMerge(config, { out, force: values.force === true, allowNonFinite: values['allow-nonfinite'] === true });
   try {
     if (spec.name === 'validate') {
       io.stdout.write(`${describePlan(plan, false)}\nvalid: nothing wrong found in the config, inputs, statistics or output\n`);
@@ -146,19 +143,35 @@ async function merge(plan: MergePlan, io: CliIo, options: { quiet: boolean; json
   const progress = createProgress(io.stderr, options.quiet ? 'quiet' : io.stderr.isTTY ? 'bar' : 'lines');
   // Say where the arithmetic runs: a gpu backend may have fallen back to a CPU mode of gpu.js.
   if (!options.quiet) io.stderr.write(`backend: ${plan.backend.name} (${plan.backend.mode}), precision ${plan.config.precision}\n`);
+  const controller = new AbortController();
   let log: WriteStream | undefined;
+  let logError: unknown;
+  const closeLog = async () => {
+    if (log !== undefined) await new Promise<void>((resolve) => log!.end(resolve));
+    log = undefined;
+  };
   if (options.jsonLog !== undefined) {
     log = createWriteStream(options.jsonLog);
     await new Promise<void>((resolve, reject) => {
       log!.once('open', () => resolve());
-      log!.once('error', (e) => reject(new UserError(`--json-log ${options.jsonLog}: cannot write (${(e as NodeJS.ErrnoException).code ?? e.message})`)));
+      log!.once('error', (e) => reject(asFileSystemError(e, options.jsonLog, 'write the --json-log file')));
+    });
+    // A write that fails later (a full disk) stops the merge with the same one-line error.
+    log.on('error', (e) => {
+      logError = asFileSystemError(e, options.jsonLog, 'write the --json-log file');
+      controller.abort(logError);
     });
   }
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // A supervised child keeps the default action of these signals: its parent cleans up (supervise.ts).
+  // In process, a signal aborts the merge between jobs (a second one ends the process at once).
+  const onSignal = (signal: NodeJS.Signals) => controller.abort(signal);
+  const listening = !isSupervisedChild();
+  if (listening) for (const s of STOP_SIGNALS) process.once(s, onSignal);
+  // The supervisor was killed: stop at the next await rather than merge unwatched.
+  const onDisconnect = () => controller.abort('SIGHUP');
+  if (!listening) process.once('disconnect', onDisconnect);
   const onEvent = (e: MergeEvent) => {
+    if (e.type === 'output') reportToSupervisor({ type: 'output', temporaryFolder: e.temporaryFolder });
     progress.onEvent(e);
     if (log !== undefined && e.type === 'tensor') {
       const { type: _type, ...line } = e;
@@ -169,6 +182,9 @@ async function merge(plan: MergePlan, io: CliIo, options: { quiet: boolean; json
   try {
     const summary = await runMerge(plan, { onEvent, signal: controller.signal });
     progress.stop();
+    await closeLog();
+    // The log failed after the last job: the checkpoint is whole, the log is not.
+    if (logError instanceof FileSystemError) throw new FileSystemError(logError.file, logError.code, `${logError.message}; the merge itself finished: ${summary.outputPath} is complete`);
     io.stdout.write(
       `wrote ${summary.outputPath}: ${summary.merged} tensors merged, ${summary.copied} copied, ${formatBytes(summary.outputBytes)} ` +
         `in ${summary.seconds.toFixed(2)} s (${summary.passes} pass${summary.passes === 1 ? '' : 'es'}, ${formatBytes(summary.inputBytesRead)} read at ${formatRate(summary.inputBytesRead, summary.seconds)})\n`,
@@ -176,8 +192,8 @@ async function merge(plan: MergePlan, io: CliIo, options: { quiet: boolean; json
     return 0;
   } finally {
     progress.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    if (log !== undefined) await new Promise<void>((resolve) => log!.end(resolve));
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
+    process.off('disconnect', onDisconnect);
+    await closeLog();
   }
 }

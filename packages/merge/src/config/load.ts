@@ -11,6 +11,7 @@ import { UserError, ValidationError } from '../errors.js';
 import { findMethod, methodNames } from '../methods/registry.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { convertMergekitConfig, isMergekitConfig } from './mergekit.js';
+import { withoutNullKeys } from './null-keys.js';
 import { configSchema, MODEL_KEYS, type OutputDType, type RawConfig } from './schema.js';
 import { tensorValueSchema, type TensorValue } from './tensor-values.js';
 import { formatIssues } from './zod-issues.js';
@@ -43,6 +44,8 @@ export interface MergeConfig {
   readonly precision: 'float32' | 'float64';
   readonly seed: number;
   readonly aliases: Readonly<Record<string, readonly string[]>>;
+  /** Merge inputs holding NaN or Inf, with a warning, instead of refusing them (pipeline/nonfinite.ts). */
+  readonly allowNonFinite: boolean;
   /** The config file (absolute), or '<inline>'. */
   readonly source: string;
   /** The folder relative paths are resolved against: the config file's. */
@@ -66,20 +69,35 @@ export interface ParseOptions {
   readonly exists?: (path: string) => boolean;
 }
 
-/** Parses config text; relative paths resolve against baseDir. */
-export function parseConfig(text: string, source: string, baseDir: string, options: ParseOptions = {}): MergeConfig {
+/** yaml's default: the most alias references a document may expand. */
+const MAX_ALIAS_COUNT = 100;
+
+/** A config's YAML as a mapping, null keys dropped (null-keys.ts), aliases bounded; a UserError naming source otherwise. */
+export function readYamlMapping(text: string, source: string): Record<string, unknown> {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ValidationError(`${source} is not valid YAML`, doc.errors.map((e) => e.message));
   }
-  let raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    // Aliases are expanded here; yaml stops one that expands without bound ("billion laughs").
+    raw = withoutNullKeys(doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }));
+  } catch (e) {
+    throw new UserError(`${source}: ${(e as Error).message.startsWith('Excessive alias count') ? 'its YAML aliases (*name) expand into too many values (the YAML parser stops at "Excessive alias count"); write the values out, or refer to an anchor less often' : `cannot read the YAML: ${(e as Error).message}`}`);
+  }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new UserError(`${source}: a config is a YAML mapping with at least method and models`);
   }
-  const given = raw as Record<string, unknown>;
+  return raw as Record<string, unknown>;
+}
+
+/** Parses config text; relative paths resolve against baseDir. */
+export function parseConfig(text: string, source: string, baseDir: string, options: ParseOptions = {}): MergeConfig {
+  const given = readYamlMapping(text, source);
+  let raw: unknown = given;
   let format: MergeConfig['format'] = 'mats';
   let notes: readonly string[] = [];
-  if (isMergekitConfig(raw)) {
+  if (isMergekitConfig(given)) {
     const converted = convertMergekitConfig(given, { cwd: options.cwd ?? process.cwd(), configDir: baseDir, exists: options.exists });
     if (converted.problems.length > 0) throw new ValidationError(`${source} is a mergekit config that mats cannot run as it is`, converted.problems);
     raw = converted.config;
@@ -181,6 +199,7 @@ function normalise(c: RawConfig, origin: Origin): MergeConfig {
     precision: c.precision,
     seed: c.seed,
     aliases,
+    allowNonFinite: c.allow_nonfinite,
     ...origin,
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The merge config (YAML). Keys (more may be added):
  *   method; base; models: [{path, stats?, weight?, <per-model knobs>}]; parameters: {method knobs};
- *   output: {path, dtype, shard_size, tokenizer_source}; backend: cpu | gpu; precision; seed; aliases.
+ *   output: {path, dtype, shard_size, tokenizer_source}; backend: cpu | gpu; precision; seed; aliases;
+ *   allow_nonfinite.
  * Method parameters are validated by the method's own schema (methods/*.ts); numeric knobs and
  * weights may vary by tensor (tensor-values.ts).
  */
@@ -72,6 +73,7 @@ export const configSchema = z
       .record(z.string(), z.union([z.string(), z.array(z.string())]))
       .default({})
       .describe('tied weights: {tensor: name or [names]} it may be stored under when absent (adds to the defaults)'),
+    allow_nonfinite: z.boolean().default(false).describe('merge inputs that hold NaN or Inf (with a warning) instead of refusing them'),
   })
   .superRefine((c, ctx) => {
     if (c.models.length > 0 && c.models.every((m) => m.weight === 0)) ctx.addIssue({ code: 'custom', path: ['models'], message: 'every model has weight 0; at least one weight must be positive' });

@@ -43,3 +43,13 @@ export function wrapText(text: string, indent: number, first = indent, width = 1
   lines.push(line);
   return lines.join('\n');
 }
+
+/** A flat row-major index as a multi-index of shape: "[i, j]" ("[]" for a scalar). */
+export function formatIndex(flat: number, shape: readonly number[]): string {
+  const idx: number[] = [];
+  for (let d = shape.length - 1; d >= 0; d--) {
+    idx.unshift(flat % shape[d]);
+    flat = Math.floor(flat / shape[d]);
+  }
+  return `[${idx.join(', ')}]`;
+}
