@@ -16,16 +16,12 @@ const RUNS = { numRuns: 10 };
 /** The breadcrumbs mask from METHODS.md: rank |tau| (ties by index), drop the top and the bottom. */
 function referenceBreadcrumbs(tau: Float64Array, density: number, gamma: number): Float64Array {
   const n = tau.length;
-  const keep = Math.floor(density * n);
-  let top = Math.floor(gamma * n);
-  let bottom = n - keep - top;
-  if (bottom < 0) {
-    top += bottom;
-    bottom = 0;
-  }
-  const order = [...tau.keys()].sort((a, b) => Math.abs(tau[b]) - Math.abs(tau[a]) || a - b);
-  const kept = new Set(order.slice(top, n - bottom));
-  return tau.map((v, j) => (kept.has(j) ? v : 0));
+  const kept = Math.floor(density * n);
+  // The outliers removed: gamma's share, but never so many that fewer than `kept` could stay.
+  const outliers = Math.min(Math.floor(gamma * n), n - kept);
+  const byMagnitude = [...tau.keys()].sort((a, b) => Math.abs(tau[b]) - Math.abs(tau[a]) || a - b);
+  const keep = new Set(byMagnitude.slice(outliers, outliers + kept));
+  return tau.map((v, j) => (keep.has(j) ? v : 0));
 }
 
 describe('breadcrumbs', () => {
