@@ -6,7 +6,7 @@ export {
   NotPositiveDefiniteError,
   ShapeError,
 } from './backend/errors.js';
-export { checkOperands, checkRange, checkSameSize, describeBackend, elementwiseOperands } from './backend/checks.js';
+export { checkHostLength, checkOperands, checkRange, checkSameSize, describeBackend, elementwiseOperands } from './backend/checks.js';
 export { formatShape, sameShape, shapeSize } from './backend/shape.js';
 export { gemmDims } from './backend/gemm-shape.js';
 export type { GemmDims } from './backend/gemm-shape.js';
