@@ -39,7 +39,7 @@ export { kroneckerApproximationWeights } from './dispatch/kronecker-approximatio
 export type { KroneckerApproximation } from './dispatch/kronecker-approximation.js';
 
 // Solver
-export { pcg, pcgMany } from './solver/pcg.js';
+export { pcg, pcgMany } from './dispatch/pcg-api.js';
 export type {
   PcgManyOptions,
   PcgOptions,
@@ -50,4 +50,4 @@ export type {
   PreconditionerName,
   ReferenceSettings,
 } from './solver/pcg-types.js';
-export type { SolveOptions, SolveResult } from './solver/solve-types.js';
+export type { ClosedFormCheck, SolveOptions, SolveResult } from './solver/solve-types.js';

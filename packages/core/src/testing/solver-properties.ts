@@ -15,7 +15,7 @@ import { denseOf } from '../operators/dense-of.js';
 import { IdentityOperator } from '../operators/identity.js';
 import { ScaledOperator } from '../operators/scaled.js';
 import { SumOperator } from '../operators/sum.js';
-import { pcg } from '../solver/pcg.js';
+import { pcg } from '../dispatch/pcg-api.js';
 import { OPERATOR_STRUCTURES, spdOperator, type GeneratedOperator, type OperatorStructure } from './arbitraries.js';
 import { randomArray } from './random.js';
 import { referenceMatVec, referenceSpdSolve, referenceSymmetricEigen } from './reference.js';
