@@ -62,7 +62,7 @@ interface Column {
   /** The smallest true residual seen, and its x (null: x0's, or zero's, is the best). */
   bestTrueNorm: number;
   xBest: Tensor | null;
-  /** The last residual that improved on the one before it by the margin, and when. */
+  /** The last true residual that improved on the one before it by the margin, and when. */
   markNorm: number;
   markIteration: number;
   /** The first iteration at which the rounding floor may be checked again. */
@@ -284,10 +284,6 @@ function step(A: LinearOperator, backend: Backend, c: Column, M: LinearOperator 
  * recursive residual.
  */
 function stagnated(A: LinearOperator, backend: Backend, c: Column, k: number, s: LoopSettings, alloc: () => Tensor): boolean {
-  if (improves(c.rNorm, c.markNorm)) {
-    c.markNorm = c.rNorm;
-    c.markIteration = k;
-  }
   // Cheap triggers on the recursive residual (||A x|| ~ ||b|| near a solution) ...
   const floorLikely = atRoundingFloor(c.rNorm, c.bNorm, c.bNorm, A.dtype) && k >= c.nextFloorCheck;
   const windowOver = k - c.markIteration >= s.stagnationWindow;
@@ -300,14 +296,18 @@ function stagnated(A: LinearOperator, backend: Backend, c: Column, k: number, s:
       return true;
     }
   }
-  // ... and the decision on the true one.
+  // ... and the decisions on the true one (the recursive residual may drift below it forever).
   if (!c.fresh) return false;
   keepBest(backend, c, alloc);
+  if (improves(c.rNorm, c.markNorm)) {
+    c.markNorm = c.rNorm;
+    c.markIteration = k;
+  }
   if (atRoundingFloor(c.rNorm, c.bNorm, c.axNorm, A.dtype)) {
     stagnate(c, { kind: 'floor', iteration: k, floor: roundingFloor(c.bNorm, c.axNorm, A.dtype) });
   } else if (diverged(c.rNorm, c.bestTrueNorm)) {
     stagnate(c, { kind: 'diverged', iteration: k, floor: roundingFloor(c.bNorm, c.axNorm, A.dtype) });
-  } else if (windowOver) {
+  } else if (k - c.markIteration >= s.stagnationWindow) {
     stagnate(c, { kind: 'window', iteration: k, floor: roundingFloor(c.bNorm, c.axNorm, A.dtype), window: s.stagnationWindow });
   }
   return c.status !== null;

@@ -91,7 +91,7 @@ function stagnatedMessage(c: StatusContext, relative: number): string {
       );
     case 'window':
       return (
-        `${head}: the residual has not decreased for ${why.window} iterations; ${asked}. ${result}. ${advice}; ` +
+        `${head}: the true residual has not decreased for ${why.window} iterations; ${asked}. ${result}. ${advice}; ` +
         `if the solve is slow rather than stuck, raise stagnationWindow (a singular operator with b partly outside its ` +
         `range also ends here: no x meets the tolerance, and solve's closed forms return the least-squares solution)`
       );

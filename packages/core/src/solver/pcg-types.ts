@@ -10,8 +10,8 @@ import type { LinearOperator } from '../operators/linear-operator.js';
  *   returned x; never reported otherwise.
  * - leastSquares (closed forms of singular operators): x is the minimum-norm least-squares
  *   solution, and ||b - A x|| is above the tolerance because b has a part outside the range.
- * - stagnated: no more progress is possible (the residual is at the dtype's rounding floor,
- *   has not decreased for stagnationWindow iterations, or diverged); x is the best iterate
+ * - stagnated: no more progress is possible (the true residual is at the dtype's rounding
+ *   floor, has not decreased for stagnationWindow iterations, or diverged); x is the best iterate
  *   seen, and the message says which rtol the dtype reaches on this system.
  * - maxIterations: the iteration budget ran out first (the normal end in reference mode).
  * - breakdown: the preconditioner is not positive definite (r^T M r <= 0).
@@ -82,8 +82,8 @@ export interface PcgOptions {
    */
   recomputeResidualEvery?: number;
   /**
-   * Stop with 'stagnated' when the residual has not fallen 1% below its last mark for this
-   * many iterations (default 100; 0 never). Whenever it is on, a true residual at the dtype's
+   * Stop with 'stagnated' when the true residual has not fallen 1% below its last mark for
+   * this many iterations (default 100; 0 never; it is computed when the window runs out). Whenever it is on, a true residual at the dtype's
    * rounding floor (about u (||b|| + ||A x||)) that still misses the tolerance also stops
    * the solve. Off in reference mode (the paper's solver has no such test).
    */

@@ -9,9 +9,10 @@
  *   residual settles at 0.3-1 times that estimate, so FLOOR_FACTOR = 8 leaves room for
  *   longer dot products while losing at most a factor of 8 of an accuracy the dtype cannot
  *   deliver anyway.
- * - No progress: the residual has not fallen 1% below its last mark for `window`
+ * - No progress: the true residual has not fallen 1% below its last mark for `window`
  *   iterations (an ill-conditioned system whose floor lies above the estimate, cancellation
- *   in A x).
+ *   in A x; a singular system with b outside the range). Marks come from true residuals only:
+ *   the recursive one can drift below the true one for ever.
  * - Divergence: in exact arithmetic ||r_k|| <= sqrt(kappa(A)) min_{j<k} ||r_j|| for CG on an
  *   SPD system (||r|| <= sqrt(lambda_max) ||e||_A and the A-norm error never grows), so a
  *   residual 1e8 times the best true one seen means the recurrences have lost their way
