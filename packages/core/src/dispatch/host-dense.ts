@@ -75,6 +75,11 @@ export function spdInverse(linalg: HostLinalg, a: Float64Array, n: number): Floa
 
 const NULL_CUTOFF_MIN_ORDER = 32;
 
+/** psdCutoff / lambda_max for an [n, n] matrix: max(n, 32) eps. */
+export function nullCutoffRatio(n: number, unitRoundoff: number): number {
+  return Math.max(n, NULL_CUTOFF_MIN_ORDER) * 2 * unitRoundoff;
+}
+
 /**
  * The eigenvalue at or below which a psd matrix's direction counts as null: numpy's
  * matrix_rank rule, n eps lambda_max (eps = 2u, the dtype's machine epsilon), with n at least
@@ -86,7 +91,7 @@ const NULL_CUTOFF_MIN_ORDER = 32;
 export function psdCutoff(values: Float64Array, unitRoundoff: number): number {
   const n = values.length;
   if (n === 0) return 0;
-  const cutoff = Math.max(n, NULL_CUTOFF_MIN_ORDER) * 2 * unitRoundoff * Math.max(Math.abs(values[0]), Math.abs(values[n - 1]));
+  const cutoff = nullCutoffRatio(n, unitRoundoff) * Math.max(Math.abs(values[0]), Math.abs(values[n - 1]));
   if (values[0] < -16 * cutoff) throw new NotPositiveDefiniteError(0, values[0], n);
   return cutoff;
 }

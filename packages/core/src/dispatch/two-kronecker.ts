@@ -7,7 +7,9 @@
  * 1. Ranges. With R = G1 + G2 (psd), a vector R cannot see (R v = 0) neither G1 nor G2 can
  *    (v^T G_k v <= v^T R v = 0): null(R) = null(G1) ∩ null(G2) and range(G_k) ⊆ range(R).
  *    U (orthonormal, [m, r]) spans range(R) from its eigendecomposition (eigenvalues at most
- *    m u lambda_max count as zero, numpy's pinv rule). Likewise V ([n, s]) for A1 + A2. Then
+ *    psdCutoff count as zero, numpy's matrix_rank rule); when R is safely positive definite,
+ *    a Cholesky factor serves instead (U lambda^-1/2 below becomes L^-T: S'^T R' S' = I either
+ *    way, which is all step 2 needs). Likewise V ([n, s]) for A1 + A2. Then
  *    K = (U (x) V) K' (U (x) V)^T with K' = G1' (x) A1' + G2' (x) A2', G_k' = U^T G_k U, and
  *    pinv(K) = (U (x) V) pinv(K') (U (x) V)^T (U, V have orthonormal columns).
  * 2. Diagonalisation. R' = U^T R U = diag(lambda) is positive definite; with
@@ -42,6 +44,7 @@
  * the same cost as K (plus the projector's gemms on the null blocks, when there are any).
  */
 import type { Backend, DType, HostLinalg, Shape, Tensor } from '../backend/backend.js';
+import { NotPositiveDefiniteError } from '../backend/errors.js';
 import type { HostSquare } from '../operators/host-matrix.js';
 import { IdentityOperator } from '../operators/identity.js';
 import type { KroneckerOperator } from '../operators/kronecker.js';
@@ -51,10 +54,12 @@ import { ScaledOperator } from '../operators/scaled.js';
 import { ScratchSpace } from '../operators/scratch.js';
 import { unitRoundoff } from '../testing/tolerance.js';
 import type { ExactInverse } from './exact-inverses.js';
-import { hostMatmul, hostTranspose, psdCutoff, symmetrize } from './host-dense.js';
+import { frobeniusDot, hostMatmul, hostTranspose, identity, nullCutoffRatio, psdCutoff, symmetrize } from './host-dense.js';
 
 /** A generalised eigenvalue within this of 0 (or 1) counts as a task's blind direction, at most. */
 const MAX_BLIND_TOLERANCE = 1e-2;
+/** How far (a factor) above the null cutoff R's smallest eigenvalue must be for the Cholesky path. */
+const CHOLESKY_MARGIN = 1e3;
 
 /** A row-major host matrix [rows, cols]. */
 interface HostMatrix {
@@ -75,24 +80,45 @@ export interface PairDiagonalisation {
   onlyFirst: number[];
 }
 
+/**
+ * Y [n, r] with Y^T R Y = I and range(Y) = range(R), R psd; kappa = kappa(R) on its range (an
+ * upper bound on the Cholesky path). Cholesky (R = L L^T, Y = L^-T) when R is safely positive
+ * definite, as it is whenever the tasks share no blind direction; otherwise the
+ * eigendecomposition R = U lambda U^T, Y = U lambda^-1/2 over the eigenvalues above psdCutoff.
+ */
+function rangeBasis(linalg: HostLinalg, r: Float64Array, n: number, u: number): { y: Float64Array; rank: number; kappa: number } {
+  try {
+    const l = linalg.cholesky(r, n);
+    const y = linalg.solveTriangular(l, n, identity(n), n, { lower: true, transpose: true });
+    // kappa(R) <= ||R||_F ||R^-1||_2 <= ||R||_F ||Y||_F^2 (R^-1 = Y Y^T).
+    const kappa = Math.sqrt(frobeniusDot(r, r)) * frobeniusDot(y, y);
+    // Trusted only when lambda_min >= lambda_max / kappa is far above the null cutoff: a
+    // singular R may still pass Cholesky by rounding.
+    if (kappa * CHOLESKY_MARGIN * nullCutoffRatio(n, u) < 1) return { y, rank: n, kappa };
+  } catch (e) {
+    if (!(e instanceof NotPositiveDefiniteError)) throw e;
+  }
+  const { values, vectors } = linalg.eigh(r, n);
+  const cutoff = psdCutoff(values, u);
+  const kept = [...values.keys()].filter((j) => values[j] > cutoff);
+  const rank = kept.length;
+  const y = new Float64Array(n * rank);
+  for (let i = 0; i < n; i++) for (let k = 0; k < rank; k++) y[i * rank + k] = vectors[i * n + kept[k]] / Math.sqrt(values[kept[k]]);
+  return { y, rank, kappa: rank > 0 ? values[kept[rank - 1]] / values[kept[0]] : 1 };
+}
+
 /** Throws NotPositiveDefiniteError when M1 + M2 is indefinite (psdCutoff). */
 export function diagonalisePair(linalg: HostLinalg, m1: HostSquare, m2: HostSquare, u: number): PairDiagonalisation {
   const n = m1.n;
   const sum = new Float64Array(n * n);
   for (let i = 0; i < sum.length; i++) sum[i] = m1.data[i] + m2.data[i];
-  const { values, vectors } = linalg.eigh(symmetrize(sum, n), n);
-  const cutoff = psdCutoff(values, u);
-  const kept = [...values.keys()].filter((j) => values[j] > cutoff);
-  const r = kept.length;
-  // Y = U lambda^-1/2 [n, r]; C = Y^T M1 Y = Q diag(c) Q^T; S = Y Q.
-  const y = new Float64Array(n * r);
-  for (let i = 0; i < n; i++) for (let k = 0; k < r; k++) y[i * r + k] = vectors[i * n + kept[k]] / Math.sqrt(values[kept[k]]);
+  const { y, rank: r, kappa } = rangeBasis(linalg, symmetrize(sum, n), n, u);
+  // C = Y^T M1 Y = Q diag(c) Q^T; S = Y Q.
   const c = symmetrize(hostMatmul(hostTranspose(y, n, r), hostMatmul(m1.data, y, n, n, r), r, n, r), r);
   const s = { data: hostMatmul(y, linalg.eigh(c, r).vectors, n, r, r), rows: n, cols: r };
   const d1 = quadraticForms(m1, s);
   const d2 = quadraticForms(m2, s);
   // A computed quadratic form of a null vector is about n u ||M|| ||s||^2 <= n u kappa(R').
-  const kappa = r > 0 ? values[kept[r - 1]] / values[kept[0]] : 1;
   const tolerance = Math.min(MAX_BLIND_TOLERANCE, 8 * Math.max(n, 2) * u * kappa);
   return {
     s,
