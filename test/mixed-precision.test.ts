@@ -62,6 +62,28 @@ describe('pcgMixedPrecision', () => {
     expect(mixed.note).toMatch(/float64 PCG finished/);
   });
 
+  it("keeps pcg's status contract: never converged above max(atol, rtol ||b||); nonFinite input; a fired signal stops it", () => {
+    const { A, b } = kfacSystem(backend, 24, 20, 3, 31, 1e-3);
+    const bNorm = backend.nrm2(b);
+    for (const maxIterations of [1, 3, 8, 40]) {
+      const r = pcgMixedPrecision(A, b, { rtol: 1e-12, maxIterations });
+      const actual = trueResidual(A, b, r.x);
+      if (r.status === 'converged') expect(actual, r.message).toBeLessThanOrEqual(1e-12 * bNorm);
+      else expect(actual, r.message).toBeGreaterThan(1e-12 * bNorm);
+      expect(['converged', 'maxIterations', 'stagnated']).toContain(r.status);
+      expect(Math.abs(r.residualNorm - actual)).toBeLessThanOrEqual(1e-6 * actual + 1e-14 * bNorm);
+    }
+    const bad = host(b);
+    bad[5] = Number.NaN;
+    const nan = pcgMixedPrecision(A, backend.fromArray(bad, b.shape), { rtol: 1e-8 });
+    expect(nan.status).toBe('nonFinite');
+    expect(nan.message).toMatch(/NaN/);
+    const controller = new AbortController();
+    controller.abort();
+    const stopped = pcgMixedPrecision(A, b, { rtol: 1e-10, signal: controller.signal });
+    expect(stopped.status, stopped.message).toBe('stopped');
+  });
+
   it('runs plain float64 pcg where the operator has no float32 version, and says so', () => {
     const n = 30;
     const dense = new DenseOperator(backend.fromArray(randomSpd(n, 5), [n, n]), { psd: true });

@@ -11,6 +11,7 @@
  */
 import { hostLinalg } from '@mats/backend-cpu';
 import {
+  checkHostLength,
   checkOperands,
   checkRange,
   elementwiseOperands,
@@ -20,6 +21,7 @@ import {
   ShapeError,
   type Backend,
   type DType,
+  type HostArray,
   type HostLinalg,
   type Shape,
   type Tensor,
@@ -65,6 +67,19 @@ export class MlMatrixBackend implements Backend {
 
   toArray(x: Tensor): Float64Array {
     return this.own('toArray', x).data.slice(0, x.size);
+  }
+
+  write(x: Tensor, data: ArrayLike<number>): void {
+    const t = this.own('write', x);
+    checkHostLength('write', data.length, t);
+    t.data.set(data);
+  }
+
+  read<T extends HostArray>(x: Tensor, out: T): T {
+    const t = this.own('read', x);
+    checkHostLength('read', out.length, t);
+    out.set(t.data.subarray(0, t.size));
+    return out;
   }
 
   reshape(x: Tensor, shape: Shape): Tensor {

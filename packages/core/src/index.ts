@@ -6,7 +6,7 @@ export {
   NotPositiveDefiniteError,
   ShapeError,
 } from './backend/errors.js';
-export { checkOperands, checkRange, checkSameSize, describeBackend, elementwiseOperands } from './backend/checks.js';
+export { checkHostLength, checkOperands, checkRange, checkSameSize, describeBackend, elementwiseOperands } from './backend/checks.js';
 export { formatShape, sameShape, shapeSize } from './backend/shape.js';
 export { gemmDims } from './backend/gemm-shape.js';
 export type { GemmDims } from './backend/gemm-shape.js';
@@ -39,10 +39,10 @@ export { kroneckerApproximationWeights } from './dispatch/kronecker-approximatio
 export type { KroneckerApproximation } from './dispatch/kronecker-approximation.js';
 
 // Solver
-export { pcg, pcgMany } from './solver/pcg.js';
-export { pcgMixedPrecision } from './solver/mixed-precision.js';
+export { pcg, pcgMany } from './dispatch/pcg-api.js';
+export { pcgMixedPrecision } from './dispatch/mixed-precision.js';
 export { LARGE_FACTOR_ORDER, LOW_RANK, LowRankKroneckerPreconditioner, kroneckerBySize, lowRankKronecker } from './dispatch/low-rank-kronecker.js';
-export type { MixedPrecisionOptions, MixedPrecisionResult } from './solver/mixed-precision.js';
+export type { MixedPrecisionOptions, MixedPrecisionResult } from './dispatch/mixed-precision.js';
 export { LowPrecisionOperator, lowPrecisionOperator } from './operators/low-precision.js';
 export type {
   PcgManyOptions,
@@ -54,4 +54,4 @@ export type {
   PreconditionerName,
   ReferenceSettings,
 } from './solver/pcg-types.js';
-export type { SolveOptions, SolveResult } from './solver/solve-types.js';
+export type { ClosedFormCheck, SolveOptions, SolveResult } from './solver/solve-types.js';

@@ -1,6 +1,6 @@
 /**
  * An operator that applies A with float32 products while its vectors stay in A's float64:
- * the inner operator of mixed-precision refinement (solver/mixed-precision.ts). Only where the
+ * the inner operator of mixed-precision refinement (dispatch/mixed-precision.ts). Only where the
  * backend offers it: a Sum of Kroneckers whose backend prepares a float32 K-FAC sum (about
  * twice the speed of float64 products on 128-bit SIMD). Its results carry float32 rounding
  * (relative error ~1e-7 per product): never a drop-in replacement for A.

@@ -14,15 +14,25 @@
  * wrong answer (Higham, "Accuracy and Stability of Numerical Algorithms",
  * ch. 12; Carson and Higham 2018 for the GMRES variant).
  *
+ * Statuses follow pcg's contract: 'converged' only when the float64 ||b - A x|| <= max(atol,
+ * rtol ||b||); when the float64 finish runs, its status (stagnated, maxIterations, ...) is the
+ * result's; 'stopped' when the signal fired. An inner round that ends in breakdown, nonFinite,
+ * indefinite or stopped is not applied. It lives in dispatch (beside pcg-api.ts) because it
+ * resolves a named preconditioner; the solver layer never imports dispatch.
+ *
  * Not the default: it pays where the operator apply dominates and has a float32 version (a
  * K-FAC system on a backend with prepareKroneckerSum); elsewhere it runs plain pcg.
  */
+
+/** Inner statuses whose x is a usable correction (a finite iterate that reduced the inner residual or tried to). */
+const USABLE_ROUND: ReadonlySet<PcgStatus> = new Set(['converged', 'maxIterations', 'stagnated']);
 import type { Tensor } from '../backend/backend.js';
-import { resolvePreconditioner } from '../dispatch/resolve-preconditioner.js';
 import type { LinearOperator } from '../operators/linear-operator.js';
 import { lowPrecisionOperator } from '../operators/low-precision.js';
-import { DEFAULT_RTOL, pcg } from './pcg.js';
-import type { PcgOptions, PcgResult } from './pcg-types.js';
+import { DEFAULT_RTOL } from '../solver/pcg-setup.js';
+import type { PcgOptions, PcgResult, PcgStatus } from '../solver/pcg-types.js';
+import { pcg } from './pcg-api.js';
+import { dispatch } from './registry.js';
 
 /** Iterations of one float32 round before the float64 residual is checked. */
 const ROUND_ITERATIONS = 50;
@@ -56,7 +66,7 @@ export function pcgMixedPrecision(A: LinearOperator, b: Tensor, options: MixedPr
   const bNorm = backend.nrm2(b);
   const target = Math.max(atol, rtol * bNorm);
   // One preconditioner for every round, resolved against the exact operator.
-  const preconditioner = resolvePreconditioner('pcgMixedPrecision', A, options.preconditioner ?? 'none');
+  const preconditioner = dispatch().resolvePreconditioner('pcgMixedPrecision', A, options.preconditioner ?? 'none');
   const inner = { preconditioner: preconditioner.operator ?? ('none' as const), signal: options.signal, recomputeResidualEvery: options.recomputeResidualEvery };
   let maxIterations = options.maxIterations ?? 10 * b.size;
 
@@ -70,6 +80,12 @@ export function pcgMixedPrecision(A: LinearOperator, b: Tensor, options: MixedPr
     return backend.nrm2(r);
   };
   let norm = residual();
+  if (!Number.isFinite(norm)) {
+    // NaN/Inf in b or x0 (or A x0): pcg's checks name it with status nonFinite.
+    backend.dispose(x);
+    backend.dispose(r);
+    return { ...pcg(A, b, pcgOptions), refinements: 0, lowPrecisionIterations: 0, precision: 'float64' };
+  }
   const initialResidualNorm = norm;
   const history = [norm];
   let refinements = 0;
@@ -85,12 +101,17 @@ export function pcgMixedPrecision(A: LinearOperator, b: Tensor, options: MixedPr
       const d = pcg(low, r, { ...inner, rtol: Math.max(target / norm, 1e-6), maxIterations: Math.min(ROUND_ITERATIONS, maxIterations) });
       lowIterations += d.iterations;
       maxIterations -= d.iterations;
+      if (!USABLE_ROUND.has(d.status)) {
+        // breakdown / nonFinite / indefinite / stopped: the correction is not trusted; x stays.
+        backend.dispose(d.x);
+        stalled = true;
+        break;
+      }
       const previous = norm;
       backend.axpy(1, d.x, x);
       norm = residual();
       history.push(norm);
-      const diverged = d.status !== 'converged' && d.status !== 'maxIterations';
-      if (diverged || !(norm <= 0.5 * previous)) {
+      if (!(norm <= 0.5 * previous)) {
         // No progress: undo a round that made things worse, and stop refining.
         if (!(norm <= previous)) {
           backend.axpy(-1, d.x, x);
@@ -124,12 +145,17 @@ export function pcgMixedPrecision(A: LinearOperator, b: Tensor, options: MixedPr
     backend.dispose(r);
   }
   const converged = norm <= target;
+  const stopped = !converged && options.signal?.aborted === true;
+  const status: PcgStatus = converged ? 'converged' : stopped ? 'stopped' : 'maxIterations';
+  const messages: Record<string, string> = {
+    converged: `converged: ||b - A x|| = ${norm.toExponential(2)} <= ${target.toExponential(2)} after ${refinements} refinement round(s) with float32 products`,
+    stopped: `stopped by the signal after ${refinements} refinement round(s) with ||b - A x|| = ${norm.toExponential(2)} > ${target.toExponential(2)}`,
+    maxIterations: `stopped after ${refinements} refinement round(s) (${lowIterations} iterations, maxIterations) with ||b - A x|| = ${norm.toExponential(2)} > ${target.toExponential(2)}; raise maxIterations`,
+  };
   return {
     x,
-    status: converged ? 'converged' : 'maxIterations',
-    message: converged
-      ? `converged: ||b - A x|| = ${norm.toExponential(2)} <= ${target.toExponential(2)} after ${refinements} refinement round(s) with float32 products`
-      : `stopped after ${refinements} refinement round(s) with ||b - A x|| = ${norm.toExponential(2)} > ${target.toExponential(2)}; raise maxIterations`,
+    status,
+    message: messages[status],
     iterations: lowIterations,
     residualNorm: norm,
     initialResidualNorm,
