@@ -13,7 +13,12 @@ import { FileSystemError, UserError } from '../errors.js';
 import { asFileSystemError } from '../util/file-errors.js';
 import { allMethods } from '../methods/registry.js';
 import { planMerge, type MergePlan } from '../pipeline/plan.js';
-import { runMerge, type MergeEvent } from '../pipeline/run.js';
+import { runMerge, type MergeEvent, type MergeSummary, type RunOptions } from '../pipeline/run.js';
+import { gatherShards } from '../checkpoint/gather.js';
+import { mergeFingerprint } from '../pipeline/merge-fingerprint.js';
+import { planDistributedMerge, planShardMerge, runShardMerge } from '../pipeline/shard-merge.js';
+import { describeDistributedPlan, describeGather, describeShard, describeShardSummary, distributedPlanJson } from './distributed.js';
+import { parseShardCount, resolveShard } from './shard-option.js';
 import { formatBytes } from '../util/format.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { PACKAGE_VERSION } from '../version.js';
@@ -37,6 +42,12 @@ commands:
       the checks of --dry-run alone: config, inputs, statistics, output (from headers only)
   mats inspect PATH [--json]
       tensors, dtypes, shapes, sizes and metadata of a .safetensors file or a checkpoint folder
+  mats plan CONFIG --shards N [--out DIR] [--json]
+      a distributed merge: every output tensor assigned to one of N shards, with each shard's estimated cost
+  mats merge CONFIG --shard I/N|auto [--shards N] [...]
+      merge shard I (0-based) of N into the output folder; auto: I from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX
+  mats gather OUTPUT [--verify]
+      check that every shard completed for the same config and inputs, write model.safetensors.index.json
 
 options:
   --out DIR         output folder (overrides output.path in the config)
@@ -45,6 +56,8 @@ options:
   --quiet           no progress, only errors and the final line
   --force           replace an existing output folder (never one that is or holds an input)
   --allow-nonfinite merge inputs that hold NaN or Inf (with a warning) instead of refusing them
+  --shard I/N|auto  merge one shard of a distributed merge (I from 0); --shards N gives N for auto
+  --verify          gather: also compare every file's SHA-256 with its shard's record
   --verbose         print stack traces of errors
   --help, --version
 
@@ -54,7 +67,7 @@ ${allMethods().map((m) => `  ${m.name.padEnd(16)} ${m.summary}`).join('\n')}
 Exit status: 0 success, 1 user error (message on stderr), 2 internal error (a bug),
 130 / 143 interrupted by SIGINT / SIGTERM (the partial output is removed).`;
 
-const COMMANDS = ['merge', 'validate', 'inspect', 'help'];
+const COMMANDS = ['merge', 'validate', 'inspect', 'plan', 'gather', 'help'];
 
 /** Runs the CLI with argv (without node and script); returns the exit status. */
 export async function runCli(argv: readonly string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
@@ -89,7 +102,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     io.stdout.write(`${PACKAGE_VERSION}\n`);
     return 0;
   }
-  if (!COMMANDS.includes(command)) throw new UserError(`unknown command '${command}'${didYouMean(command, COMMANDS)} (commands: merge, validate, inspect)`);
+  if (!COMMANDS.includes(command)) throw new UserError(`unknown command '${command}'${didYouMean(command, COMMANDS)} (commands: ${COMMANDS.filter((c) => c !== 'help').join(', ')})`);
 
   if (command === 'inspect') {
     const { values, positionals } = parse(rest, { json: { type: 'boolean' } });
@@ -99,8 +112,34 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     return 0;
   }
 
+  if (command === 'gather') {
+    const { values, positionals } = parse(rest, { verify: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } });
+    if (values.help) return help(io);
+    const summary = await gatherShards(resolve(single(positionals, 'gather', 'OUTPUT')), { verify: values.verify === true, log: (m) => io.stderr.write(`${m}\n`) });
+    io.stdout.write(`${describeGather(summary)}\n`);
+    return 0;
+  }
+
+  if (command === 'plan') {
+    const { values, positionals } = parse(rest, { shards: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } });
+    if (values.help) return help(io);
+    const config = await loadConfig(single(positionals, 'plan', 'CONFIG'));
+    const shards = values.shards !== undefined ? parseShardCount(values.shards as string) : config.distributed.shards;
+    if (shards === undefined) throw new UserError('plan needs the number of shards: --shards N (or distributed.shards in the config)');
+    const dp = await planDistributedMerge(config, shards, { out: values.out === undefined ? undefined : resolve(values.out as string) });
+    try {
+      const { hash } = await mergeFingerprint(dp.plan);
+      io.stdout.write(`${values.json ? JSON.stringify(distributedPlanJson(dp, hash)) : describeDistributedPlan(dp, hash)}\n`);
+    } finally {
+      await dp.plan.close();
+    }
+    return 0;
+  }
+
   const { values, positionals } = parse(rest, {
     out: { type: 'string' },
+    shard: { type: 'string' },
+    shards: { type: 'string' },
     'dry-run': { type: 'boolean' },
     'json-log': { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
@@ -108,10 +147,28 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     'allow-nonfinite': { type: 'boolean' },
   });
   if (values.help) return help(io);
-  if (command === 'validate' && (values['dry-run'] || values['json-log'] !== undefined)) throw new UserError('validate takes only CONFIG and --out');
+  if (command === 'validate' && (values['dry-run'] || values['json-log'] !== undefined || values.shard !== undefined)) throw new UserError('validate takes only CONFIG and --out');
+  if (values.shards !== undefined && values.shard === undefined) throw new UserError('--shards goes with --shard I/N or --shard auto (mats plan CONFIG --shards N shows the split)');
   const config = await loadConfig(single(positionals, command, 'CONFIG'));
   const out = values.out === undefined ? undefined : resolve(values.out as string);
-  const plan = await planMerge(config, { out, force: values.force === true, allowNonFinite: values['allow-nonfinite'] === true });
+  const planOptions = { out, force: values.force === true, allowNonFinite: values['allow-nonfinite'] === true };
+  if (values.shard !== undefined) {
+    const shard = resolveShard(values.shard as string, values.shards === undefined ? undefined : parseShardCount(values.shards as string), config.distributed.shards, process.env);
+    const sp = await planShardMerge(config, shard, planOptions);
+    try {
+      if (values['dry-run']) {
+        io.stdout.write(`${describePlan(sp.plan, values.quiet !== true)}\n${describeShard(sp, shard, sp.merge)}\ndry run: nothing written\n`);
+        return 0;
+      }
+      return await merge(sp.plan, io, { quiet: values.quiet === true, jsonLog: values['json-log'] as string | undefined }, async (_plan, options) => {
+        const summary = await runShardMerge(sp, options);
+        return { summary, line: describeShardSummary(summary, shard) };
+      });
+    } finally {
+      await sp.plan.close();
+    }
+  }
+  const plan = await planMerge(config, planOptions);
   try {
     if (command === 'validate') {
       io.stdout.write(`${describePlan(plan, false)}\nvalid: nothing wrong found in the config, inputs, statistics or output\n`);
@@ -127,7 +184,19 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   }
 }
 
-async function merge(plan: MergePlan, io: CliIo, options: { quiet: boolean; jsonLog?: string }): Promise<number> {
+/** Runs a plan with runMerge, or a shard of it (runShardMerge): the summary and the final line to print. */
+type MergeRunner = (plan: MergePlan, options: RunOptions) => Promise<{ summary: MergeSummary; line: string }>;
+
+const runWhole: MergeRunner = async (plan, options) => {
+  const summary = await runMerge(plan, options);
+  const rate = summary.inputBytesRead / 1e9 / Math.max(summary.seconds, 1e-9);
+  const line =
+    `wrote ${summary.outputPath}: ${summary.merged} tensors merged, ${summary.copied} copied, ${formatBytes(summary.outputBytes)} ` +
+    `in ${summary.seconds.toFixed(2)} s (${summary.passes} pass${summary.passes === 1 ? '' : 'es'}, ${rate.toFixed(2)} GB/s read)`;
+  return { summary, line };
+};
+
+async function merge(plan: MergePlan, io: CliIo, options: { quiet: boolean; jsonLog?: string }, run: MergeRunner = runWhole): Promise<number> {
   const progress = createProgress(io.stderr, options.quiet ? 'quiet' : io.stderr.isTTY ? 'bar' : 'lines');
   // Say where the arithmetic runs: a gpu backend may have fallen back to a CPU mode of gpu.js.
   if (!options.quiet) io.stderr.write(`backend: ${plan.backend.name} (${plan.backend.mode}), precision ${plan.config.precision}\n`);
@@ -168,16 +237,12 @@ async function merge(plan: MergePlan, io: CliIo, options: { quiet: boolean; json
     }
   };
   try {
-    const summary = await runMerge(plan, { onEvent, signal: controller.signal });
+    const { summary, line } = await run(plan, { onEvent, signal: controller.signal });
     progress.stop();
     await closeLog();
     // The log failed after the last job: the checkpoint is whole, the log is not.
     if (logError instanceof FileSystemError) throw new FileSystemError(logError.file, logError.code, `${logError.message}; the merge itself finished: ${summary.outputPath} is complete`);
-    const rate = summary.inputBytesRead / 1e9 / Math.max(summary.seconds, 1e-9);
-    io.stdout.write(
-      `wrote ${summary.outputPath}: ${summary.merged} tensors merged, ${summary.copied} copied, ${formatBytes(summary.outputBytes)} ` +
-        `in ${summary.seconds.toFixed(2)} s (${summary.passes} pass${summary.passes === 1 ? '' : 'es'}, ${rate.toFixed(2)} GB/s read)\n`,
-    );
+    io.stdout.write(`${line}\n`);
     return 0;
   } finally {
     progress.stop();

@@ -32,6 +32,8 @@ export interface MergeConfig {
   readonly aliases: Readonly<Record<string, readonly string[]>>;
   /** Merge inputs holding NaN or Inf, with a warning, instead of refusing them (pipeline/nonfinite.ts). */
   readonly allowNonFinite: boolean;
+  /** A distributed merge's number of shards, when the config gives it (mats merge --shard auto, mats plan). */
+  readonly distributed: { readonly shards?: number };
   /** The config file (absolute), or '<inline>'. */
   readonly source: string;
   /** The config text as given, recorded in the output's metadata. */
@@ -94,6 +96,7 @@ function normalise(c: RawConfig, source: string, text: string, baseDir: string):
     seed: c.seed,
     aliases,
     allowNonFinite: c.allow_nonfinite,
+    distributed: c.distributed,
     source,
     text,
   };

@@ -69,6 +69,8 @@ export const configSchema = z
     aliases: z.record(z.string(), z.union([z.string(), z.array(z.string())])).default({}),
     /** Merge inputs that hold NaN or Inf (with a warning) instead of refusing them. */
     allow_nonfinite: z.boolean().default(false),
+    /** A distributed merge (mats merge --shard, mats plan): the number of shards, when the scheduler does not give it (--shards overrides it). */
+    distributed: z.strictObject({ shards: z.number().int().positive().optional() }).default({}),
   })
   .superRefine((c, ctx) => {
     if (c.models.length > 0 && c.models.every((m) => m.weight === 0)) ctx.addIssue({ code: 'custom', path: ['models'], message: 'every model has weight 0; at least one weight must be positive' });

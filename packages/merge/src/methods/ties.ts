@@ -50,8 +50,13 @@ export interface TiesOptions {
 export interface TiesState {
   readonly rules: readonly KeepRule[];
   readonly majority: number;
-  /** Ties still to keep per model, consumed by merge() in plan order. */
-  readonly tiesLeft: number[];
+  /**
+   * Per job index, the ties each model may still keep when that job starts (absent: none left),
+   * as the preparation's last pass consumed them in plan order: merge() may then see any subset
+   * of the jobs in any order (a shard of a distributed merge) and still break ties by index over
+   * the whole model.
+   */
+  readonly tiesAt: ReadonlyMap<number, readonly number[]>;
 }
 
 const sign = (x: number) => (x > 0 ? 1 : x < 0 ? -1 : 0);
@@ -106,18 +111,18 @@ export async function tiesPrepare(context: PrepareContext<unknown>, options: Tie
   const rules = selectors.map((s) => s.result());
   let majority = 0;
   const passRules = rules.map((r) => freshRule(r));
+  const tiesAt = new Map<number, readonly number[]>();
   for await (const job of context.pass('ties: majority sign')) {
+    if (passRules.some((r) => r.tiesLeft > 0)) tiesAt.set(job.index, passRules.map((r) => r.tiesLeft));
     majority += signSum((await trimAndElect(job, options, passRules, dare)).election);
   }
-  return { rules, majority: sign(majority), tiesLeft: rules.map((r) => r.tiesLeft) };
+  return { rules, majority: sign(majority), tiesAt };
 }
 
 export async function tiesMerge(job: TensorJob, options: TiesOptions, state: TiesState | undefined, dare?: DareOptions): Promise<Float64Array> {
   const n = job.length;
-  let rules: KeepRule[] | undefined;
-  if (state !== undefined) rules = state.rules.map((r, i) => freshRule(r, state.tiesLeft[i]));
+  const rules = state?.rules.map((r, i) => freshRule(r, state.tiesAt.get(job.index)?.[i] ?? 0));
   const { election, masks, taus } = await trimAndElect(job, options, rules, dare);
-  if (state !== undefined && rules !== undefined) for (let i = 0; i < rules.length; i++) state.tiesLeft[i] = rules[i].tiesLeft;
 
   const majority = state !== undefined ? state.majority : sign(signSum(election));
   const elected = new Int8Array(n);

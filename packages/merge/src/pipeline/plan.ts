@@ -7,6 +7,7 @@
 import type { Backend } from '@mats/core';
 import { Checkpoint, DEFAULT_ALIASES, type AliasMap } from '../checkpoint/checkpoint.js';
 import { pathExists, planShards, type ShardPlan } from '../checkpoint/output.js';
+import { findShardTemporaryFolders } from '../checkpoint/shard-output.js';
 import { findTemporaryFolders, type TemporaryFolder } from '../checkpoint/temporary-folders.js';
 import type { MergeConfig } from '../config/load.js';
 import { ValidationError } from '../errors.js';
@@ -38,6 +39,12 @@ export interface PlanOptions {
   readonly chunkElements?: number;
   /** Merge inputs that hold NaN or Inf, with a warning (also config.allowNonFinite). */
   readonly allowNonFinite?: boolean;
+  /**
+   * One shard of a distributed merge (pipeline/shard-merge.ts): called once the headers are
+   * checked, returns the tensors this run merges; only their statistics are read and checked.
+   * The output folder is then shared by the shards (checkpoint/shard-output.ts checks it).
+   */
+  readonly selectTensors?: (tensors: readonly PlannedTensor[], binding: MethodBinding) => ReadonlySet<string>;
 }
 
 export interface MemoryEstimate {
@@ -70,6 +77,10 @@ export interface MergePlan {
   readonly warnings: readonly string[];
   /** Temporary folders of earlier merges into the same output (checkpoint/temporary-folders.ts); the merge removes the stale ones. */
   readonly temporaryFolders: readonly TemporaryFolder[];
+  /** The tensors this run merges and writes (PlanOptions.selectTensors); undefined: all. */
+  readonly selected?: ReadonlySet<string>;
+  /** The opened inputs by role ('base', 'models[0]', 'models[0].stats'). */
+  readonly inputs: readonly { readonly role: string; readonly checkpoint: Checkpoint }[];
   /** Closes every input file. */
   close(): Promise<void>;
 }
@@ -129,8 +140,11 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
   else {
     const overlaps = await outputOverlapsInputs(outputPath, namedInputs(config));
     for (const p of overlaps) problems.add(p);
-    if (overlaps.length === 0 && !options.force && (await pathExists(outputPath))) problems.add(`output ${outputPath} already exists; pass --force to replace it`);
+    const shared = options.selectTensors !== undefined;
+    if (overlaps.length === 0 && !options.force && !shared && (await pathExists(outputPath))) problems.add(`output ${outputPath} already exists; pass --force to replace it`);
     temporaryFolders = await findTemporaryFolders(outputPath);
+    // Shards of a distributed merge writing into the output (each shard checks its own).
+    if (!shared) temporaryFolders.push(...(await findShardTemporaryFolders(outputPath)));
     for (const folder of temporaryFolders) {
       if (folder.state === 'running') problems.add(`output ${outputPath}: another merge is writing it: ${folder.path} (${folder.reason}); wait for it to finish, or stop it`);
     }
@@ -197,7 +211,7 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
   // each need of the method checked for each model, then the values of every statistic the
   // merge will read (statistics-checks.ts).
   const badKeys = stats.map((file, i) => (file === undefined || tensors.length === 0 ? new Set<string>() : checkStatisticsHeaders(file, `models[${i}].stats`, tensorShapesOf(tensors, i), problems)));
-  const toCheck: StatisticToCheck[] = [];
+  const toCheck: (StatisticToCheck & { readonly tensor: string })[] = [];
   if (binding !== undefined) {
     const neededKinds = new Set<StatisticKind>();
     const modelsWithProblems = new Set<number>();
@@ -231,7 +245,7 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
           else {
             const source = { checkpoint: file, name: found.name, dtype: found.dtype, shape: found.shape };
             (tensor.statistics[i] as Map<StatisticKind, TensorSource>).set(need.kind, source);
-            toCheck.push({ where: `models[${i}].stats (${file.path})`, kind: need.kind, source });
+            toCheck.push({ where: `models[${i}].stats (${file.path})`, kind: need.kind, source, tensor: tensor.name });
           }
         });
       }
@@ -253,7 +267,8 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
       });
     }
   }
-  await checkStatisticsValues(toCheck, problems, { allow: allowNonFinite, warn: (w) => warnings.push(w) });
+  const selected = binding === undefined ? undefined : options.selectTensors?.(tensors, binding);
+  await checkStatisticsValues(selected === undefined ? toCheck : toCheck.filter((c) => selected.has(c.tensor)), problems, { allow: allowNonFinite, warn: (w) => warnings.push(w) });
 
   const all = problems.all();
   if (all.length > 0 || binding === undefined || 'problem' in backend || outputPath === undefined) {
@@ -287,6 +302,8 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
     allowNonFinite,
     warnings,
     temporaryFolders,
+    selected,
+    inputs: opened.flatMap((checkpoint, i) => (checkpoint === undefined ? [] : [{ role: roles[i], checkpoint }])),
     close: closeAll,
   };
 }
@@ -318,7 +335,7 @@ function bytesOf(dtype: SafetensorsDType): number {
   return isReadableDType(dtype) ? dtypeBytes(dtype) : 1;
 }
 
-function estimateMemory(tensors: readonly PlannedTensor[], binding: MethodBinding, elementwise: boolean, chunk: number, precisionBytes: number, usesBase: boolean): MemoryEstimate {
+export function estimateMemory(tensors: readonly PlannedTensor[], binding: MethodBinding, elementwise: boolean, chunk: number, precisionBytes: number, usesBase: boolean): MemoryEstimate {
   let peakBytes = 0;
   let peakTensor = '';
   for (const t of tensors) {
