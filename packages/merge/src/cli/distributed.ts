@@ -8,6 +8,7 @@ import type { GatherSummary } from '../checkpoint/gather.js';
 import { FLOPS_PER_SECOND, KRONECKER_PCG_ITERATIONS, READ_BYTES_PER_SECOND } from '../pipeline/cost-model.js';
 import type { DistributedPlan, ShardChoice, ShardSummary } from '../pipeline/shard-merge.js';
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const seconds = (s: number) => (s >= 100 ? `${s.toFixed(0)} s` : s >= 1 ? `${s.toFixed(1)} s` : `${s.toFixed(3)} s`);
 const flops = (f: number) => (f === 0 ? '0' : f.toExponential(2));
 
@@ -63,7 +64,7 @@ export function describeDistributedPlan(dp: DistributedPlan, merge: string): str
   const byName = new Map(plan.tensors.map((t) => [t.name, t]));
   for (let s = 0; s < a.shards; s++) {
     lines.push('');
-    lines.push(`shard ${s}: ${a.tensors[s].length} tensors, est. ${seconds(dp.perShard[s].total.seconds)}${prep.passes > 0 ? ` (preparation ${seconds(prep.seconds)} included)` : ''}, files ${fileRange(filesOf(dp, s))}`);
+    lines.push(`shard ${s}: ${plural(a.tensors[s].length, 'tensor')}, est. ${seconds(dp.perShard[s].total.seconds)}${prep.passes > 0 ? ` (preparation ${seconds(prep.seconds)} included)` : ''}, files ${fileRange(filesOf(dp, s))}`);
     const nameWidth = Math.max(0, ...a.tensors[s].map((n) => n.length));
     for (const name of a.tensors[s]) {
       const c = costs.get(name)!;
@@ -102,7 +103,7 @@ export function describeShard(dp: DistributedPlan, shard: ShardChoice, merge: st
   const mine = dp.assignment.tensors[shard.index];
   const total = dp.perShard[shard.index];
   return [
-    `shard: ${shard.index}/${shard.count} (merge ${merge}): ${mine.length} of ${dp.plan.tensors.length} tensors, files ${fileRange(filesOf(dp, shard.index))}`,
+    `shard: ${shard.index}/${shard.count} (merge ${merge}): ${mine.length} of ${plural(dp.plan.tensors.length, 'tensor')}, files ${fileRange(filesOf(dp, shard.index))}`,
     `shard estimate: ${formatBytes(total.total.bytes)} read${dp.assignment.preparation.passes > 0 ? ` (whole-model preparation included)` : ''}, est. ${seconds(total.total.seconds)}, peak working memory ${formatBytes(total.memory.peakBytes)}`,
     ...(mine.length === 0 ? ['this shard has no tensors: it writes only its completion record'] : []),
   ].join('\n');
@@ -115,12 +116,12 @@ export function describeShardSummary(summary: ShardSummary, shard: ShardChoice):
   const rate = summary.inputBytesRead / 1e9 / Math.max(summary.seconds, 1e-9);
   const files = summary.files.length === 0 ? 'no file (no tensor)' : summary.files.map((f) => f.slice(summary.outputPath.length + 1)).join(', ');
   return (
-    `wrote shard ${shard.index}/${shard.count} of ${summary.outputPath}: ${files}; ${summary.merged} tensors merged, ${summary.copied} copied, ${formatBytes(summary.outputBytes)} ` +
+    `wrote shard ${shard.index}/${shard.count} of ${summary.outputPath}: ${files}; ${plural(summary.merged, 'tensor')} merged, ${summary.copied} copied, ${formatBytes(summary.outputBytes)} ` +
     `in ${summary.seconds.toFixed(2)} s (${summary.passes} pass${summary.passes === 1 ? '' : 'es'}, ${rate.toFixed(2)} GB/s read); ${next}`
   );
 }
 
 /** The final line of `mats gather`. */
 export function describeGather(g: GatherSummary): string {
-  return `gathered ${g.output}: ${g.shards} shard${g.shards === 1 ? '' : 's'} of merge ${g.merge.slice(0, 12)}, ${g.files} file${g.files === 1 ? '' : 's'}, ${g.tensors} tensors, ${formatBytes(g.totalSize)}${g.verified ? ', every file\'s SHA-256 checked' : ''}; wrote model.safetensors.index.json`;
+  return `gathered ${g.output}: ${plural(g.shards, 'shard')} of merge ${g.merge.slice(0, 12)}, ${plural(g.files, 'file')}, ${plural(g.tensors, 'tensor')}, ${formatBytes(g.totalSize)}${g.verified ? ', every file\'s SHA-256 checked' : ''}; wrote model.safetensors.index.json`;
 }
