@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runProcess, type ProcessResult } from './run-process.js';
 
 export const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'packages', 'merge', 'bin', 'mats.js');
 const BUILT = join(dirname(BIN), '..', 'dist', 'cli', 'main.js');
@@ -12,16 +13,8 @@ export function requireBuiltBin(): void {
   if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run npm run build first (npm test does)`);
 }
 
-export function mats(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+export function mats(args: string[], cwd: string): Promise<ProcessResult> {
+  return runProcess(process.execPath, [BIN, ...args], { cwd });
 }
 
 export interface RunningMats {
