@@ -12,7 +12,6 @@
  * trim, so every shard makes whole-model preparation passes and solves.
  * Needs `npm run build` first (npm test does it).
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,27 +19,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSafetensorsFile } from '@mats/merge';
 import { configText, expectSameTensors, writeInputs } from '../packages/merge/test/distributed-fixture.js';
 import { BIN, mats, requireBuiltBin, startMats } from './mats-bin.js';
+import { runProcess, type ProcessResult } from './run-process.js';
 
 const PARAMETERS = { subspace: 'auto', init: 'ties', init_parameters: { density: 0.3 } };
 
 let dir: string;
 
-/** The bin with extra environment variables; resolves with the exit status and output. */
-function matsWith(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const clean = { ...process.env };
-    for (const k of ['SLURM_ARRAY_TASK_ID', 'SLURM_ARRAY_TASK_COUNT', 'JOB_COMPLETION_INDEX']) delete clean[k];
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+/** The bin with the scheduler's variables as given (none inherited from this process). */
+function matsWith(args: string[], env: Record<string, string>): Promise<ProcessResult> {
+  const clean = { ...process.env };
+  for (const k of ['SLURM_ARRAY_TASK_ID', 'SLURM_ARRAY_TASK_COUNT', 'JOB_COMPLETION_INDEX']) delete clean[k];
+  return runProcess(process.execPath, [BIN, ...args], { cwd: dir, env: { ...clean, ...env } });
 }
 
-const expectOk = (r: { code: number; stdout: string; stderr: string }) => expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+const expectOk = (r: ProcessResult) => expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
 
 beforeAll(async () => {
   requireBuiltBin();
