@@ -19,6 +19,7 @@ set -euo pipefail
 shards=${1:-4}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 mats="node $repo/packages/merge/bin/mats.js"
+[ "$(id -u)" -eq 0 ] || { echo "slurm-local-test: run as root (slurmd starts the jobs; sudo $0)" >&2; exit 1; }
 for tool in munged slurmctld slurmd sbatch squeue scontrol; do
   command -v "$tool" >/dev/null || { echo "slurm-local-test: $tool not found (apt-get install slurm-wlm munge)" >&2; exit 1; }
 done
