@@ -105,6 +105,13 @@ export async function runShardMerge(sp: ShardMergePlan, options: RunOptions = {}
     metadata: { ...plan.metadata },
     backend: `${plan.backend.name} (${plan.backend.mode}), ${plan.config.precision}`,
   };
-  const summary = await runMerge(plan, { ...options, output: () => ShardOutput.create(plan.outputPath, id, files, plan.metadata, fields) });
+  const output = () => ShardOutput.create(plan.outputPath, id, files, plan.metadata, fields);
+  if (files.length === 0) {
+    // More shards than tensors: nothing to read or prepare, only the record to write.
+    const started = performance.now();
+    await (await output()).commit();
+    return { outputPath: plan.outputPath, merged: 0, copied: 0, outputBytes: 0, inputBytesRead: 0, seconds: (performance.now() - started) / 1000, passes: 0, files: [], skipped: false };
+  }
+  const summary = await runMerge(plan, { ...options, output });
   return { ...summary, outputBytes, files: files.map((f) => join(plan.outputPath, f.file)), skipped: false };
 }
