@@ -60,8 +60,8 @@ describe('cost model', () => {
     // Unpreconditioned: the iteration budget.
     const plain = tensorCost(tensor('w', [o, i], 3, ['input_gram', 'grad_gram']), { binding: binding('mats', { subspace: 'kfac', preconditioner: 'none', iterations: 300, init: 'zeros' }), weights: [1, 1, 1] });
     expect(plain.flops).toBe(301 * 3 * apply);
-    // auto without statistics for this tensor: the average's count.
-    const fallback = tensorCost(tensor('b', [o], 3), { binding: binding('mats', { init: 'zeros' }), weights: [1, 1, 1] });
+    // auto without statistics for this tensor: the average's count, and no init (mats averages without one).
+    const fallback = tensorCost(tensor('b', [o], 3), { binding: binding('mats'), weights: [1, 1, 1] });
     expect(fallback).toMatchObject({ flops: 2 * 3 * o, rule: 'average (fallback)' });
     // An integer tensor is copied: its bytes, no flops.
     expect(tensorCost(tensor('step', [1], 3, [], 'copy'), { binding: binding('average'), weights: [1, 1, 1] })).toMatchObject({ bytes: 8, flops: 0, rule: 'copy' });

@@ -96,6 +96,8 @@ function bytesRead(t: PlannedTensor, context: CostContext): number {
 interface Counted {
   readonly flops: number;
   readonly rule: string;
+  /** A tensor that falls back to the average runs none of the methods this one calls (mats's init). */
+  readonly fallback?: boolean;
 }
 
 /** The subspace a task-subspace method merges t in (as methods/subspace.ts selects it), or undefined for a fallback. */
@@ -120,8 +122,9 @@ function subspaceFlops(subspace: Subspace | undefined, shape: readonly number[],
   const [o, i] = shape;
   switch (subspace) {
     case undefined:
+      return { flops: 2 * m * n, rule: 'average (fallback)', fallback: true };
     case 'identity':
-      return { flops: 2 * m * n, rule: subspace ?? 'average (fallback)' };
+      return { flops: 2 * m * n, rule: 'identity' };
     case 'diagonal':
       return { flops: 10 * m * n, rule: 'diagonal' };
     case 'gram':
@@ -169,10 +172,13 @@ function methodFlops(b: MethodBinding, t: PlannedTensor, weights: readonly numbe
 export function tensorCost(t: PlannedTensor, context: CostContext): TensorCost {
   const bytes = bytesRead(t, context);
   if (t.action === 'copy') return { name: t.name, ...cost(bytes, 0), rule: 'copy' };
+  const root = methodFlops(context.binding, t, context.weights);
+  // Nested methods (an init) run only when the root method solves the tensor.
+  const bindings = root?.fallback === true ? [context.binding] : bindingsInOrder(context.binding);
   let flops = 0;
   const rules: string[] = [];
-  for (const b of bindingsInOrder(context.binding)) {
-    const counted = methodFlops(b, t, context.weights);
+  for (const b of bindings) {
+    const counted = b === context.binding ? root : methodFlops(b, t, context.weights);
     if (counted === undefined) {
       flops += 2 * activeModels(context).length * t.size;
       rules.push(`${b.method.name}: no flop estimate, counted as 2 M n`);
