@@ -4,9 +4,10 @@
  * a global-trim TIES init), with N = 1, 2, 3 shards and more shards than tensors, each shard run
  * on its own plan (in reverse order) and gathered. Every output file carries the single-process
  * metadata, and so does the index; with N = 1 the files and the index are the single-process
- * ones byte for byte.
+ * ones byte for byte. From a Hugging Face folder, the config and tokenizer files beside the
+ * tensors are the single-process ones too (shard 0 writes them), and belong to the merge's hash.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,4 +100,39 @@ describe('distributed merge = single-process merge', () => {
       expect((await readdir(single)).includes(INDEX_FILE)).toBe(true);
     });
   }
+
+  it('a Hugging Face folder out: shard 0 writes config.json (with the output dtype), generation config and tokenizer files, as the single-process merge does', async () => {
+    const stem = join(dir, 'hf');
+    const baseFolder = `${stem}-base`;
+    await mkdir(baseFolder);
+    await copyFile(join(dir, 'base.safetensors'), join(baseFolder, 'model.safetensors'));
+    await writeFile(join(baseFolder, 'config.json'), JSON.stringify({ model_type: 'llama', torch_dtype: 'float32', hidden_size: 6 }));
+    await writeFile(join(baseFolder, 'generation_config.json'), '{"max_length": 32}\n');
+    await writeFile(join(baseFolder, 'tokenizer.json'), '{"model": {"type": "BPE"}}\n');
+    const configFile = `${stem}.yaml`;
+    const single = `${stem}-single`;
+    const config = JSON.parse(configText('task_arithmetic', { lambda: 0.7 }, single)) as Record<string, unknown> & { output: Record<string, unknown> };
+    await writeFile(configFile, JSON.stringify({ ...config, base: baseFolder, output: { ...config.output, dtype: 'bfloat16' } }));
+    await singleProcess(configFile);
+    const companions = ['config.json', 'generation_config.json', 'tokenizer.json'];
+    const singleFiles = (await readdir(single)).sort();
+    for (const f of companions) expect(singleFiles).toContain(f);
+    expect(JSON.parse(await readFile(join(single, 'config.json'), 'utf8')).torch_dtype).toBe('bfloat16');
+    for (const n of [1, 2]) {
+      const out = `${stem}-${n}`;
+      await distributed(configFile, out, n);
+      await expectSameTensors(out, single);
+      const files = (await readdir(out)).filter((f) => !f.startsWith('.')).sort();
+      expect(files.filter((f) => !f.endsWith('.safetensors') && f !== INDEX_FILE)).toEqual(companions);
+      for (const f of companions) expect(Buffer.compare(await readFile(join(out, f)), await readFile(join(single, f))), f).toBe(0);
+      if (n === 1) expect(files).toEqual(singleFiles);
+    }
+    // A changed companion file is another merge: the shards' records no longer match it.
+    const before = await planShardMerge(await loadConfig(configFile), { index: 0, count: 2 }, { out: `${stem}-2` });
+    await before.plan.close();
+    await writeFile(join(baseFolder, 'tokenizer.json'), '{"model": {"type": "Unigram"}}\n');
+    const after = await planShardMerge(await loadConfig(configFile), { index: 0, count: 2 }, { out: `${stem}-2` });
+    await after.plan.close();
+    expect(after.merge).not.toBe(before.merge);
+  });
 });

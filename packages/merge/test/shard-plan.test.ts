@@ -73,6 +73,8 @@ describe('cost model', () => {
     const global = preparationCost(tensors, { binding: binding('ties'), weights: [1, 1], precision: 'float32' });
     expect(global).toMatchObject({ passes: 3, bytes: 3 * ((1 + 2) * (12 + 4) * 4) });
     expect(preparationCost(tensors, { binding: binding('ties'), weights: [1, 1], precision: 'float64' }).passes).toBe(5);
+    // zero_sign: positive has no majority pass (its tie-budget pass depends on the values, not on headers).
+    expect(preparationCost(tensors, { binding: binding('ties', { zero_sign: 'positive' }), weights: [1, 1], precision: 'float32' }).passes).toBe(2);
     expect(preparationCost(tensors, { binding: binding('ties', { trim: 'per_tensor' }), weights: [1, 1], precision: 'float32' }).passes).toBe(0);
     expect(preparationCost(tensors, { binding: binding('mats', { init: 'ties' }), weights: [1, 1], precision: 'float32' }).passes).toBe(3);
   });

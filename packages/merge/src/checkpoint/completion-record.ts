@@ -3,14 +3,16 @@
  * a small JSON file, `OUTPUT/.mats-shards/shard-0000I-of-0000N.json`, written last (after the
  * shard's files are renamed into OUTPUT), so that its presence means the shard finished. It says
  * for which merge (the config + inputs hash, pipeline/merge-fingerprint.ts), which files the shard
- * wrote (names, sizes, SHA-256, tensors) and what the whole output will hold (how many files and
- * tensors, its metadata), so that `mats gather OUTPUT` can check every shard and write the index
+ * wrote (names, sizes, SHA-256, tensors; shard 0 also a Hugging Face folder's config and
+ * tokenizer files) and what the whole output will hold (how many files and tensors, its
+ * metadata), so that `mats gather OUTPUT` can check every shard and write the index
  * without the config.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
+import { isCompanionFile } from './hf-folder.js';
 
 /** The hidden folder of a distributed output that holds the completion records and the shards' temporary folders. */
 export const SHARDS_FOLDER = '.mats-shards';
@@ -46,6 +48,13 @@ const fileSchema = z.strictObject({
   tensors: z.array(z.string()),
 });
 
+/** A Hugging Face folder's file beside the tensors (config.json, tokenizer files; checkpoint/hf-folder.ts), written by shard 0. */
+const companionSchema = z.strictObject({
+  name: z.string().refine(isCompanionFile, 'not a file of a Hugging Face folder that mats writes'),
+  bytes: count,
+  sha256: sha256Hex,
+});
+
 export const recordSchema = z.strictObject({
   format: z.literal(RECORD_FORMAT),
   /** SHA-256 of the config and inputs (pipeline/merge-fingerprint.ts): every shard of one merge has the same. */
@@ -58,6 +67,8 @@ export const recordSchema = z.strictObject({
   /** The metadata of every output file, for the index (format, mats_version, mats_method, ...). */
   metadata: z.record(z.string(), z.string()),
   files: z.array(fileSchema),
+  /** The companion files this shard wrote (shard 0 writes every one of them). */
+  companions: z.array(companionSchema).default([]),
   /** Where and how it ran, for people reading the record; gather warns when shards ran on different backends. */
   host: z.string(),
   pid: z.number().int(),
@@ -69,6 +80,7 @@ export const recordSchema = z.strictObject({
 
 export type CompletionRecord = z.output<typeof recordSchema>;
 export type RecordedFile = CompletionRecord['files'][number];
+export type RecordedCompanion = CompletionRecord['companions'][number];
 
 /** The record text: indented JSON, keys in schema order. */
 export function recordText(record: CompletionRecord): string {

@@ -2,7 +2,8 @@
  * `mats gather OUTPUT`: the last step of a distributed merge. Checks that every shard of one
  * merge completed (their records, completion-record.ts, share the config + inputs hash and the
  * shard count, and cover shards 0..N-1), that every file a record names is there with its size
- * and its tensors (with --verify also its SHA-256), then writes model.safetensors.index.json
+ * and its tensors, and every Hugging Face folder file shard 0 wrote (config.json, tokenizer
+ * files) with its size (with --verify also every SHA-256), then writes model.safetensors.index.json
  * (through a temporary name) and removes what an earlier merge into the same folder left: files
  * no record of this merge names, records of other merges, staging folders of killed shards.
  *
@@ -18,6 +19,7 @@ import { SafetensorsFile } from '../safetensors/reader.js';
 import { fileStep } from '../util/file-errors.js';
 import { formatBytes, listSome } from '../util/format.js';
 import { readRecords, SHARDS_FOLDER, type CompletionRecord, type RecordOnDisk } from './completion-record.js';
+import { isCompanionFile } from './hf-folder.js';
 import { filesHaveRecordedSizes, findShardTemporaryFolders, sha256OfFile } from './shard-output.js';
 import { INDEX_FILE, shardIndexText } from './shard-index.js';
 import { describeTemporaryFolder, removeIfStale } from './temporary-folders.js';
@@ -34,6 +36,8 @@ export interface GatherSummary {
   readonly merge: string;
   readonly shards: number;
   readonly files: number;
+  /** The Hugging Face folder's files beside the tensors (config.json, tokenizer files). */
+  readonly companions: readonly string[];
   readonly tensors: number;
   /** Bytes of tensor data (the index's total_size). */
   readonly totalSize: number;
@@ -101,14 +105,22 @@ export async function gatherShards(output: string, options: GatherOptions = {}):
       }
     }
   }
-  if (fileOwner.size !== first.outputFiles) problems.push(`the records name ${fileOwner.size} files, the layout has ${first.outputFiles}`);
+  for (const r of all) {
+    for (const c of r.companions) {
+      const owner = fileOwner.get(c.name);
+      if (owner !== undefined) problems.push(`${c.name}: written by shards ${owner} and ${r.shard}`);
+      fileOwner.set(c.name, r.shard);
+    }
+  }
+  const companions = all.reduce((n, r) => n + r.companions.length, 0);
+  if (fileOwner.size - companions !== first.outputFiles) problems.push(`the records name ${fileOwner.size - companions} files, the layout has ${first.outputFiles}`);
   if (weightMap.size !== first.outputTensors) problems.push(`the records name ${weightMap.size} tensors, the merge has ${first.outputTensors}`);
   const backends = new Set(all.map((r) => r.backend));
   if (backends.size > 1) log(`warning: the shards ran on different backends (${[...backends].join('; ')}): solves may differ from a single-process merge in the last bits`);
 
   // Each file: there, its recorded size, its recorded tensors (header), and with --verify its hash.
   for (const r of all) {
-    const damage = await filesHaveRecordedSizes(output, r.files);
+    const damage = await filesHaveRecordedSizes(output, [...r.files, ...r.companions]);
     if (damage !== undefined) {
       problems.push(`shard ${r.shard}/${shards}: ${damage}; rerun it: ${rerun(r.shard, shards)}`);
       continue;
@@ -117,6 +129,12 @@ export async function gatherShards(output: string, options: GatherOptions = {}):
       const path = join(output, f.name);
       const fault = await checkFile(path, f.tensors, options.verify === true ? f.sha256 : undefined);
       if (fault !== undefined) problems.push(`shard ${r.shard}/${shards}: ${f.name} ${fault}; rerun it: ${rerun(r.shard, shards)}`);
+    }
+    if (options.verify === true) {
+      for (const c of r.companions) {
+        const path = join(output, c.name);
+        if ((await fileStep(path, 'read', () => sha256OfFile(path))) !== c.sha256) problems.push(`shard ${r.shard}/${shards}: ${c.name} has other bytes than its shard wrote (SHA-256 differs); rerun it: ${rerun(r.shard, shards)}`);
+      }
     }
   }
   if (problems.length > 0) throw new ValidationError(`cannot gather ${output}: ${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was written`, problems);
@@ -127,7 +145,7 @@ export async function gatherShards(output: string, options: GatherOptions = {}):
   await fileStep(index, 'write', () => rename(temporary, index));
 
   const removed = await removeLeftovers(output, new Set(fileOwner.keys()), records, { merge, shards }, log);
-  return { output, merge, shards, files: fileOwner.size, tensors: weightMap.size, totalSize, verified: options.verify === true, removed };
+  return { output, merge, shards, files: fileOwner.size - companions, companions: [...fileOwner.keys()].filter(isCompanionFile), tensors: weightMap.size, totalSize, verified: options.verify === true, removed };
 }
 
 /** Why a shard file does not hold what its record says, or undefined. */
@@ -150,7 +168,7 @@ async function checkFile(path: string, tensors: readonly string[], sha256: strin
   return undefined;
 }
 
-/** Removes model files no record of this merge names, other merges' records and dead shards' folders. */
+/** Removes model and companion files no record of this merge names, other merges' records and dead shards' folders. */
 async function removeLeftovers(output: string, keep: ReadonlySet<string>, records: readonly RecordOnDisk[], current: { merge: string; shards: number }, log: (message: string) => void): Promise<string[]> {
   const removed: string[] = [];
   const remove = async (path: string, why: string) => {
@@ -160,7 +178,7 @@ async function removeLeftovers(output: string, keep: ReadonlySet<string>, record
     log(`removed ${path}${bytes > 0 ? ` (${formatBytes(bytes)})` : ''}: ${why}`);
   };
   for (const name of (await readdir(output)).sort()) {
-    if (name.endsWith('.safetensors') && !keep.has(name)) await remove(join(output, name), 'not part of this merge (left by an earlier merge into this folder)');
+    if ((name.endsWith('.safetensors') || isCompanionFile(name)) && !keep.has(name)) await remove(join(output, name), 'not part of this merge (left by an earlier merge into this folder)');
   }
   for (const { path, record } of records) {
     if (record.merge !== current.merge || record.shards !== current.shards) await remove(path, `the record of another merge (${short(record.merge)}, ${record.shards} shards)`);

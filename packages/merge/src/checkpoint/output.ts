@@ -16,6 +16,7 @@ import type { FloatArray } from '../safetensors/decode.js';
 import { tensorByteLength, type TensorSpec } from '../safetensors/layout.js';
 import { SafetensorsWriter } from '../safetensors/writer.js';
 import { SHARDS_FOLDER } from './completion-record.js';
+import { isCompanionFile } from './hf-folder.js';
 import { INDEX_FILE, SINGLE_FILE, shardFileName, shardIndexText } from './shard-index.js';
 import { OWNER_FILE, temporaryPrefix, writeOwner } from './temporary-folders.js';
 
@@ -51,7 +52,7 @@ export function planShards(specs: readonly TensorSpec[], maxBytes: number): Shar
 export async function checkReplaceable(target: string): Promise<void> {
   const info = await stat(target);
   if (!info.isDirectory()) throw new UserError(`output ${target} exists and is not a folder; refusing to replace it even with --force`);
-  const foreign = (await readdir(target)).filter((f) => !f.endsWith('.safetensors') && f !== INDEX_FILE && f !== SHARDS_FOLDER);
+  const foreign = (await readdir(target)).filter((f) => !f.endsWith('.safetensors') && f !== INDEX_FILE && f !== SHARDS_FOLDER && !isCompanionFile(f));
   if (foreign.length > 0) {
     throw new UserError(`output ${target} holds files that are not a checkpoint (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''}); refusing to replace it even with --force`);
   }

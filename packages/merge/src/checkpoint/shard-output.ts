@@ -4,6 +4,7 @@
  *
  *   OUTPUT/model-0000k-of-0000K.safetensors    each written by one shard (pipeline/shard-plan.ts)
  *   OUTPUT/model.safetensors.index.json        written by `mats gather` once every shard is done
+ *   OUTPUT/config.json, tokenizer files ...    from a Hugging Face folder: written by shard 0
  *   OUTPUT/.mats-shards/shard-0000I-of-0000N.json   shard I's completion record (completion-record.ts)
  *   OUTPUT/.mats-shards/.shard-0000I-of-0000N.partial-XXXXXXXX/   shard I at work
  *
@@ -31,7 +32,8 @@ import { UserError } from '../errors.js';
 import type { FloatArray } from '../safetensors/decode.js';
 import { fileStep } from '../util/file-errors.js';
 import { listSome } from '../util/format.js';
-import { recordPath, recordText, readRecords, SHARDS_FOLDER, shardStem, type CompletionRecord, type RecordedFile, type RecordOnDisk } from './completion-record.js';
+import { recordPath, recordText, readRecords, SHARDS_FOLDER, shardStem, type CompletionRecord, type RecordedCompanion, type RecordedFile, type RecordOnDisk } from './completion-record.js';
+import { isCompanionFile, writeCompanionFiles, type CompanionFile } from './hf-folder.js';
 import { CheckpointOutput, type ShardPlan } from './output.js';
 import { INDEX_FILE, SINGLE_FILE } from './shard-index.js';
 import { describeTemporaryFolder, findTemporaryFoldersIn, removeIfStale, temporaryPrefix, type TemporaryFolder } from './temporary-folders.js';
@@ -64,7 +66,7 @@ export async function sha256OfFile(path: string): Promise<string> {
 }
 
 /** Whether every recorded file exists with its recorded size (cheap; gather --verify also checks the hashes). */
-export async function filesHaveRecordedSizes(target: string, files: readonly RecordedFile[]): Promise<string | undefined> {
+export async function filesHaveRecordedSizes(target: string, files: readonly { readonly name: string; readonly bytes: number }[]): Promise<string | undefined> {
   for (const f of files) {
     const size = await stat(join(target, f.name)).then((s) => s.size, () => undefined);
     if (size === undefined) return `${f.name} is missing`;
@@ -88,7 +90,7 @@ export async function prepareSharedOutput(target: string, id: ShardIdentity, for
   const { records, unreadable } = entries?.includes(SHARDS_FOLDER) ? await readRecords(target) : { records: [], unreadable: [] };
   for (const u of unreadable) if (u.path !== recordPath(target, id.shard, id.shards)) log(`warning: ${u.problem}`);
   if (entries !== undefined) {
-    const foreign = entries.filter((f) => !isCheckpointFile(f) && f !== SHARDS_FOLDER);
+    const foreign = entries.filter((f) => !isCheckpointFile(f) && f !== SHARDS_FOLDER && !isCompanionFile(f));
     if (foreign.length > 0) throw new UserError(`output ${target} holds files that are not a checkpoint (${listSome(foreign, 3)}); refusing to write shards into it even with --force`);
     if (!entries.includes(SHARDS_FOLDER) && entries.length > 0 && !force) {
       throw new UserError(`output ${target} holds a checkpoint that is not a distributed merge in progress; pass --force to replace it (each shard replaces its own files, mats gather removes the rest)`);
@@ -100,7 +102,7 @@ export async function prepareSharedOutput(target: string, id: ShardIdentity, for
     }
     const mine = records.find(({ record: r }) => r.shard === id.shard && r.shards === id.shards && r.merge === id.merge);
     if (mine !== undefined && !force) {
-      const damage = await filesHaveRecordedSizes(target, mine.record.files);
+      const damage = await filesHaveRecordedSizes(target, [...mine.record.files, ...mine.record.companions]);
       if (damage === undefined) return { action: 'skip', record: mine };
       log(`shard ${id.shard}/${id.shards} was completed, but ${damage}: merging it again`);
     }
@@ -125,7 +127,7 @@ export async function prepareSharedOutput(target: string, id: ShardIdentity, for
 }
 
 /** What the record says besides the files, known before the shard starts. */
-export type RecordFields = Omit<CompletionRecord, 'format' | 'files' | 'finished' | 'seconds' | 'host' | 'pid' | 'started' | 'shard' | 'shards' | 'merge'>;
+export type RecordFields = Omit<CompletionRecord, 'format' | 'files' | 'companions' | 'finished' | 'seconds' | 'host' | 'pid' | 'started' | 'shard' | 'shards' | 'merge'>;
 
 /**
  * Shard I's output: its files (global names, pipeline/shard-plan.ts) staged as a checkpoint of
@@ -140,6 +142,7 @@ export class ShardOutput {
     readonly target: string,
     private readonly id: ShardIdentity,
     private readonly files: readonly ShardPlan[],
+    private readonly companions: readonly CompanionFile[],
     private readonly fields: RecordFields,
   ) {}
 
@@ -148,10 +151,11 @@ export class ShardOutput {
     return this.inner.tempFolder;
   }
 
-  static async create(target: string, id: ShardIdentity, files: readonly ShardPlan[], metadata: Readonly<Record<string, string>>, fields: RecordFields): Promise<ShardOutput> {
+  /** companions: the Hugging Face folder's files this shard writes beside its tensors (shard 0: all, others: none). */
+  static async create(target: string, id: ShardIdentity, files: readonly ShardPlan[], companions: readonly CompanionFile[], metadata: Readonly<Record<string, string>>, fields: RecordFields): Promise<ShardOutput> {
     // force: a staging folder a killed run left after its rename is replaced.
     const inner = await CheckpointOutput.create(stagingFolder(target, id.shard, id.shards), files, metadata, true);
-    return new ShardOutput(inner, target, id, files, fields);
+    return new ShardOutput(inner, target, id, files, companions, fields);
   }
 
   writeFloats(name: string, values: FloatArray, offset = 0): Promise<void> {
@@ -166,13 +170,18 @@ export class ShardOutput {
   async commit(): Promise<void> {
     await this.inner.commit();
     const staging = stagingFolder(this.target, this.id.shard, this.id.shards);
+    await fileStep(staging, 'write', () => writeCompanionFiles(staging, this.companions));
+    const sizeAndHash = async (name: string) => {
+      const from = join(staging, name);
+      return { bytes: (await fileStep(from, 'read', () => stat(from))).size, sha256: await fileStep(from, 'read', () => sha256OfFile(from)) };
+    };
     const recorded: RecordedFile[] = [];
-    for (const f of this.files) {
-      const from = join(staging, f.file);
-      const bytes = (await fileStep(from, 'read', () => stat(from))).size;
-      recorded.push({ name: f.file, bytes, tensorBytes: f.bytes, sha256: await fileStep(from, 'read', () => sha256OfFile(from)), tensors: f.tensors.map((t) => t.name) });
+    for (const f of this.files) recorded.push({ name: f.file, ...(await sizeAndHash(f.file)), tensorBytes: f.bytes, tensors: f.tensors.map((t) => t.name) });
+    const companions: RecordedCompanion[] = [];
+    for (const c of this.companions) companions.push({ name: c.name, ...(await sizeAndHash(c.name)) });
+    for (const name of [...this.files.map((f) => f.file), ...this.companions.map((c) => c.name)]) {
+      await fileStep(join(this.target, name), 'rename the finished shard file to', () => rename(join(staging, name), join(this.target, name)));
     }
-    for (const f of this.files) await fileStep(join(this.target, f.file), 'rename the finished shard file to', () => rename(join(staging, f.file), join(this.target, f.file)));
     const finished = new Date();
     const record: CompletionRecord = {
       format: 'mats-shard-record/1',
@@ -181,6 +190,7 @@ export class ShardOutput {
       shards: this.id.shards,
       ...this.fields,
       files: recorded,
+      companions,
       host: hostname(),
       pid: process.pid,
       started: this.started.toISOString(),

@@ -3,7 +3,7 @@
  * the lines `mats merge --shard` adds to --dry-run and to its final line, and `mats gather`'s
  * summary.
  */
-import { formatShape, formatBytes } from '../util/format.js';
+import { formatBytes, formatRate, formatShape, listSome } from '../util/format.js';
 import type { GatherSummary } from '../checkpoint/gather.js';
 import { FLOPS_PER_SECOND, KRONECKER_PCG_ITERATIONS, READ_BYTES_PER_SECOND } from '../pipeline/cost-model.js';
 import type { DistributedPlan, ShardChoice, ShardSummary } from '../pipeline/shard-merge.js';
@@ -33,7 +33,7 @@ export function describeDistributedPlan(dp: DistributedPlan, merge: string): str
   lines.push(`config: ${plan.config.source}`);
   lines.push(`method: ${plan.binding.method.name} ${JSON.stringify(plan.binding.parameters)}`);
   lines.push(`merge: ${merge} (the config and inputs hash: every shard's completion record carries it)`);
-  lines.push(`tensors: ${plan.tensors.length} (${plan.merged.length} merged, ${copied} copied) in ${a.shards} shard${a.shards === 1 ? '' : 's'}; output: ${plan.outputPath}, ${dp.layout.length} file${dp.layout.length === 1 ? '' : 's'} and model.safetensors.index.json (written by mats gather)`);
+  lines.push(`tensors: ${plan.tensors.length} (${plan.merged.length} merged, ${copied} copied) in ${a.shards} shard${a.shards === 1 ? '' : 's'}; output: ${plan.outputPath}, ${dp.layout.length} file${dp.layout.length === 1 ? '' : 's'} and model.safetensors.index.json (written by mats gather)${plan.companionFiles.length > 0 ? `; shard 0 also writes ${listSome(plan.companionFiles.map((f) => f.name), 4)}` : ''}`);
   lines.push(
     `cost model: seconds = bytes read / ${formatBytes(READ_BYTES_PER_SECOND)}/s + flops / ${FLOPS_PER_SECOND / 1e9} GFLOP/s; K-FAC PCG with the Kronecker preconditioner counted at ${KRONECKER_PCG_ITERATIONS} iterations (pipeline/cost-model.ts)`,
   );
@@ -88,6 +88,7 @@ export function distributedPlanJson(dp: DistributedPlan, merge: string): unknown
     costModel: { readBytesPerSecond: READ_BYTES_PER_SECOND, flopsPerSecond: FLOPS_PER_SECOND, kroneckerPcgIterations: KRONECKER_PCG_ITERATIONS },
     preparation: a.preparation,
     files: dp.layout.map((f) => ({ file: f.file, shard: f.shard, bytes: f.bytes, tensors: f.tensors.map((t) => t.name) })),
+    companionFiles: plan.companionFiles.map((f) => ({ file: f.name, shard: 0 })),
     perShard: a.tensors.map((names, s) => ({
       shard: s,
       estimated: dp.perShard[s].total,
@@ -104,7 +105,7 @@ export function describeShard(dp: DistributedPlan, shard: ShardChoice, merge: st
   const total = dp.perShard[shard.index];
   return [
     `shard: ${shard.index}/${shard.count} (merge ${merge}): ${mine.length} of ${plural(dp.plan.tensors.length, 'tensor')}, files ${fileRange(filesOf(dp, shard.index))}`,
-    `shard estimate: ${formatBytes(total.total.bytes)} read${dp.assignment.preparation.passes > 0 ? ` (whole-model preparation included)` : ''}, est. ${seconds(total.total.seconds)}, peak working memory ${formatBytes(total.memory.peakBytes)}`,
+    `shard estimate: ${formatBytes(total.total.bytes)} read${dp.assignment.preparation.passes > 0 ? ` (whole-model preparation included)` : ''}, est. ${seconds(total.total.seconds)}, peak memory ${formatBytes(total.memory.peakBytes)}`,
     ...(mine.length === 0 ? ['this shard has no tensors: it writes only its completion record'] : []),
   ].join('\n');
 }
@@ -113,15 +114,14 @@ export function describeShard(dp: DistributedPlan, shard: ShardChoice, merge: st
 export function describeShardSummary(summary: ShardSummary, shard: ShardChoice): string {
   const next = `mats gather ${summary.outputPath} once every shard is done`;
   if (summary.skipped) return `shard ${shard.index}/${shard.count} of ${summary.outputPath} was already complete: nothing to do; ${next}`;
-  const rate = summary.inputBytesRead / 1e9 / Math.max(summary.seconds, 1e-9);
   const files = summary.files.length === 0 ? 'no file (no tensor)' : summary.files.map((f) => f.slice(summary.outputPath.length + 1)).join(', ');
   return (
     `wrote shard ${shard.index}/${shard.count} of ${summary.outputPath}: ${files}; ${plural(summary.merged, 'tensor')} merged, ${summary.copied} copied, ${formatBytes(summary.outputBytes)} ` +
-    `in ${summary.seconds.toFixed(2)} s (${summary.passes} pass${summary.passes === 1 ? '' : 'es'}, ${rate.toFixed(2)} GB/s read); ${next}`
+    `in ${summary.seconds.toFixed(2)} s (${summary.passes} pass${summary.passes === 1 ? '' : 'es'}, ${formatBytes(summary.inputBytesRead)} read at ${formatRate(summary.inputBytesRead, summary.seconds)}); ${next}`
   );
 }
 
 /** The final line of `mats gather`. */
 export function describeGather(g: GatherSummary): string {
-  return `gathered ${g.output}: ${plural(g.shards, 'shard')} of merge ${g.merge.slice(0, 12)}, ${plural(g.files, 'file')}, ${plural(g.tensors, 'tensor')}, ${formatBytes(g.totalSize)}${g.verified ? ', every file\'s SHA-256 checked' : ''}; wrote model.safetensors.index.json`;
+  return `gathered ${g.output}: ${plural(g.shards, 'shard')} of merge ${g.merge.slice(0, 12)}, ${plural(g.files, 'file')}, ${plural(g.tensors, 'tensor')}, ${formatBytes(g.totalSize)}${g.companions.length > 0 ? `, with ${listSome(g.companions, 4)}` : ''}${g.verified ? ', every file\'s SHA-256 checked' : ''}; wrote model.safetensors.index.json`;
 }

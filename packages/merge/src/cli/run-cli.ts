@@ -1,17 +1,14 @@
 /**
- * The `mats` command line: merge, inspect, validate. Exit status 0 on success, 1 on a user
- * error (one "error: ..." message on stderr, the stack only with --verbose), 2 on a bug,
- * 128 + N when signal N stopped a merge (cli/exit-codes.ts).
+ * The `mats` command line: merge, validate, inspect, methods, convert-config, plan, gather, help. Exit status
+ * 0 on success, 1 on a user error (one "error: ..." message on stderr, the stack only with
+ * --verbose), 2 on a bug, 128 + N when signal N stopped a merge (cli/exit-codes.ts).
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-
-type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
+import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { FileSystemError, UserError } from '../errors.js';
-import { asFileSystemError } from '../util/file-errors.js';
-import { allMethods } from '../methods/registry.js';
+import { allMethods, findMethod, methodNames } from '../methods/registry.js';
 import { planMerge, type MergePlan } from '../pipeline/plan.js';
 import { runMerge, type MergeEvent, type MergeSummary, type RunOptions } from '../pipeline/run.js';
 import { gatherShards } from '../checkpoint/gather.js';
@@ -19,11 +16,16 @@ import { mergeFingerprint } from '../pipeline/merge-fingerprint.js';
 import { planDistributedMerge, planShardMerge, runShardMerge } from '../pipeline/shard-merge.js';
 import { describeDistributedPlan, describeGather, describeShard, describeShardSummary, distributedPlanJson } from './distributed.js';
 import { parseShardCount, resolveShard } from './shard-option.js';
-import { formatBytes } from '../util/format.js';
 import { didYouMean } from '../util/did-you-mean.js';
+import { asFileSystemError } from '../util/file-errors.js';
+import { formatBytes, formatRate } from '../util/format.js';
 import { PACKAGE_VERSION } from '../version.js';
+import { COMMANDS, findCommand, parseArgsOptions, type CommandSpec } from './commands.js';
+import { convertConfigFile } from './convert-config.js';
+import { methodsMarkdown } from './describe-methods.js';
 import { describePlan } from './describe-plan.js';
 import { describeFailure, STOP_SIGNALS } from './exit-codes.js';
+import { commandHelp, configHelp, generalHelp, mergekitHelp, methodsText } from './help.js';
 import { inspectCheckpoint } from './inspect.js';
 import { createProgress } from './progress.js';
 import { isSupervisedChild, reportToSupervisor } from './supervise.js';
@@ -32,42 +34,6 @@ export interface CliIo {
   readonly stdout: NodeJS.WriteStream;
   readonly stderr: NodeJS.WriteStream;
 }
-
-const USAGE = `usage: mats <command> [options]
-
-commands:
-  mats merge CONFIG [--out DIR] [--dry-run] [--json-log FILE] [--quiet] [--force] [--allow-nonfinite]
-      merge the models a YAML config names; --dry-run prints the plan and writes nothing
-  mats validate CONFIG [--out DIR]
-      the checks of --dry-run alone: config, inputs, statistics, output (from headers only)
-  mats inspect PATH [--json]
-      tensors, dtypes, shapes, sizes and metadata of a .safetensors file or a checkpoint folder
-  mats plan CONFIG --shards N [--out DIR] [--json]
-      a distributed merge: every output tensor assigned to one of N shards, with each shard's estimated cost
-  mats merge CONFIG --shard I/N|auto [--shards N] [...]
-      merge shard I (0-based) of N into the output folder; auto: I from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX
-  mats gather OUTPUT [--verify]
-      check that every shard completed for the same config and inputs, write model.safetensors.index.json
-
-options:
-  --out DIR         output folder (overrides output.path in the config)
-  --dry-run         print the plan (tensors, method per tensor, memory, output size); write nothing
-  --json-log FILE   one JSON line per tensor (name, method, seconds, solver report)
-  --quiet           no progress, only errors and the final line
-  --force           replace an existing output folder (never one that is or holds an input)
-  --allow-nonfinite merge inputs that hold NaN or Inf (with a warning) instead of refusing them
-  --shard I/N|auto  merge one shard of a distributed merge (I from 0); --shards N gives N for auto
-  --verify          gather: also compare every file's SHA-256 with its shard's record
-  --verbose         print stack traces of errors
-  --help, --version
-
-methods:
-${allMethods().map((m) => `  ${m.name.padEnd(16)} ${m.summary}`).join('\n')}
-
-Exit status: 0 success, 1 user error (message on stderr), 2 internal error (a bug),
-130 / 143 interrupted by SIGINT / SIGTERM (the partial output is removed).`;
-
-const COMMANDS = ['merge', 'validate', 'inspect', 'plan', 'gather', 'help'];
 
 /** Runs the CLI with argv (without node and script); returns the exit status. */
 export async function runCli(argv: readonly string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
@@ -83,83 +49,91 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
 
 type OptionValues = Record<string, string | boolean | undefined>;
 
-function parse(argv: readonly string[], options: ParseArgsOptionsConfig): { values: OptionValues; positionals: string[] } {
+function parse(argv: readonly string[], spec: CommandSpec): { values: OptionValues; positionals: string[] } {
   try {
-    const parsed = parseArgs({ args: [...argv], options: { ...options, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    const parsed = parseArgs({ args: [...argv], options: parseArgsOptions(spec), allowPositionals: true, strict: true });
     return { values: parsed.values as OptionValues, positionals: parsed.positionals };
   } catch (e) {
-    throw new UserError(`${(e as Error).message.replace(/\. To specify a positional.*$/s, '')}\n${USAGE.split('\n')[0]} (mats --help for more)`);
+    throw new UserError(`${(e as Error).message.replace(/\. To specify a positional.*$/s, '')}\nusage: mats ${spec.name} ... (mats ${spec.name} --help)`);
   }
 }
 
+/** The positionals a command takes, checked against its spec. */
+function positionalArgs(spec: CommandSpec, positionals: string[]): string[] {
+  const required = spec.args.filter((a) => !a.optional).length;
+  if (positionals.length < required || positionals.length > spec.args.length) {
+    const wanted = spec.args.map((a) => (a.optional ? `[${a.name}]` : a.name)).join(' ');
+    const got = positionals.length === 0 ? 'nothing' : `${positionals.length}: ${positionals.join(' ')}`;
+    throw new UserError(`${spec.name} takes ${wanted || 'no arguments'}, got ${got} (mats ${spec.name} --help)`);
+  }
+  return positionals;
+}
+
+const write = (io: CliIo, text: string) => {
+  io.stdout.write(`${text}\n`);
+  return 0;
+};
+
 async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    io.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (command === '--version') {
-    io.stdout.write(`${PACKAGE_VERSION}\n`);
-    return 0;
-  }
-  if (!COMMANDS.includes(command)) throw new UserError(`unknown command '${command}'${didYouMean(command, COMMANDS)} (commands: ${COMMANDS.filter((c) => c !== 'help').join(', ')})`);
+  if (command === undefined || command === '--help' || command === '-h') return write(io, generalHelp());
+  if (command === '--version') return write(io, PACKAGE_VERSION);
+  const spec = findCommand(command);
+  const names = COMMANDS.map((c) => c.name);
+  if (spec === undefined) throw new UserError(`unknown command '${command}'${didYouMean(command, names)} (commands: ${names.join(', ')}; mats --help)`);
+  const { values, positionals } = parse(rest, spec);
+  if (values.help) return write(io, commandHelp(spec));
+  const args = positionalArgs(spec, positionals);
 
-  if (command === 'inspect') {
-    const { values, positionals } = parse(rest, { json: { type: 'boolean' } });
-    if (values.help) return help(io);
-    const path = single(positionals, 'inspect', 'PATH');
-    io.stdout.write(`${await inspectCheckpoint(path, values.json === true)}\n`);
-    return 0;
+  switch (spec.name) {
+    case 'help':
+      return write(io, helpTopic(args[0]));
+    case 'inspect':
+      return write(io, await inspectCheckpoint(args[0], values.json === true));
+    case 'methods': {
+      const methods = args[0] === undefined ? allMethods() : [methodNamed(args[0])];
+      return write(io, values.markdown ? methodsMarkdown(methods) : methodsText(methods));
+    }
+    case 'convert-config': {
+      const { text, notes } = await convertConfigFile(args[0]);
+      for (const note of notes) io.stderr.write(`note: ${note}\n`);
+      io.stdout.write(text);
+      return 0;
+    }
+    case 'gather': {
+      const log = values.quiet === true ? undefined : (m: string) => io.stderr.write(`${m}\n`);
+      return write(io, describeGather(await gatherShards(resolve(args[0]), { verify: values.verify === true, log })));
+    }
   }
 
-  if (command === 'gather') {
-    const { values, positionals } = parse(rest, { verify: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } });
-    if (values.help) return help(io);
-    const summary = await gatherShards(resolve(single(positionals, 'gather', 'OUTPUT')), { verify: values.verify === true, log: (m) => io.stderr.write(`${m}\n`) });
-    io.stdout.write(`${describeGather(summary)}\n`);
-    return 0;
+  // plan, merge and validate
+  if (values.out !== undefined && args[1] !== undefined && resolve(values.out as string) !== resolve(args[1])) {
+    throw new UserError(`two output folders: OUTPUT ${args[1]} and --out ${values.out as string}; give one`);
   }
+  const config = await loadConfig(args[0]);
+  const outArg = (values.out as string | undefined) ?? args[1];
+  const out = outArg === undefined ? undefined : resolve(outArg);
+  if (values.quiet !== true) for (const note of config.notes) io.stderr.write(`note: ${note}\n`);
+  const planOptions = { out, force: values.force === true, allowNonFinite: values['allow-nonfinite'] === true };
 
-  if (command === 'plan') {
-    const { values, positionals } = parse(rest, { shards: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } });
-    if (values.help) return help(io);
-    const config = await loadConfig(single(positionals, 'plan', 'CONFIG'));
+  if (spec.name === 'plan') {
     const shards = values.shards !== undefined ? parseShardCount(values.shards as string) : config.distributed.shards;
     if (shards === undefined) throw new UserError('plan needs the number of shards: --shards N (or distributed.shards in the config)');
-    const dp = await planDistributedMerge(config, shards, { out: values.out === undefined ? undefined : resolve(values.out as string) });
+    const dp = await planDistributedMerge(config, shards, planOptions);
     try {
       const { hash } = await mergeFingerprint(dp.plan);
-      io.stdout.write(`${values.json ? JSON.stringify(distributedPlanJson(dp, hash)) : describeDistributedPlan(dp, hash)}\n`);
+      return write(io, values.json ? JSON.stringify(distributedPlanJson(dp, hash)) : describeDistributedPlan(dp, hash));
     } finally {
       await dp.plan.close();
     }
-    return 0;
   }
 
-  const { values, positionals } = parse(rest, {
-    out: { type: 'string' },
-    shard: { type: 'string' },
-    shards: { type: 'string' },
-    'dry-run': { type: 'boolean' },
-    'json-log': { type: 'string' },
-    quiet: { type: 'boolean', short: 'q' },
-    force: { type: 'boolean' },
-    'allow-nonfinite': { type: 'boolean' },
-  });
-  if (values.help) return help(io);
-  if (command === 'validate' && (values['dry-run'] || values['json-log'] !== undefined || values.shard !== undefined)) throw new UserError('validate takes only CONFIG and --out');
   if (values.shards !== undefined && values.shard === undefined) throw new UserError('--shards goes with --shard I/N or --shard auto (mats plan CONFIG --shards N shows the split)');
-  const config = await loadConfig(single(positionals, command, 'CONFIG'));
-  const out = values.out === undefined ? undefined : resolve(values.out as string);
-  const planOptions = { out, force: values.force === true, allowNonFinite: values['allow-nonfinite'] === true };
   if (values.shard !== undefined) {
     const shard = resolveShard(values.shard as string, values.shards === undefined ? undefined : parseShardCount(values.shards as string), config.distributed.shards, process.env);
     const sp = await planShardMerge(config, shard, planOptions);
     try {
-      if (values['dry-run']) {
-        io.stdout.write(`${describePlan(sp.plan, values.quiet !== true)}\n${describeShard(sp, shard, sp.merge)}\ndry run: nothing written\n`);
-        return 0;
-      }
+      if (values['dry-run']) return write(io, `${describePlan(sp.plan, values.quiet !== true)}\n${describeShard(sp, shard, sp.merge)}\ndry run: nothing written`);
       return await merge(sp.plan, io, { quiet: values.quiet === true, jsonLog: values['json-log'] as string | undefined }, async (_plan, options) => {
         const summary = await runShardMerge(sp, options);
         return { summary, line: describeShardSummary(summary, shard) };
@@ -170,7 +144,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   }
   const plan = await planMerge(config, planOptions);
   try {
-    if (command === 'validate') {
+    if (spec.name === 'validate') {
       io.stdout.write(`${describePlan(plan, false)}\nvalid: nothing wrong found in the config, inputs, statistics or output\n`);
       return 0;
     }
@@ -189,12 +163,29 @@ type MergeRunner = (plan: MergePlan, options: RunOptions) => Promise<{ summary: 
 
 const runWhole: MergeRunner = async (plan, options) => {
   const summary = await runMerge(plan, options);
-  const rate = summary.inputBytesRead / 1e9 / Math.max(summary.seconds, 1e-9);
   const line =
     `wrote ${summary.outputPath}: ${summary.merged} tensors merged, ${summary.copied} copied, ${formatBytes(summary.outputBytes)} ` +
-    `in ${summary.seconds.toFixed(2)} s (${summary.passes} pass${summary.passes === 1 ? '' : 'es'}, ${rate.toFixed(2)} GB/s read)`;
+    `in ${summary.seconds.toFixed(2)} s (${summary.passes} pass${summary.passes === 1 ? '' : 'es'}, ${formatBytes(summary.inputBytesRead)} read at ${formatRate(summary.inputBytesRead, summary.seconds)})`;
   return { summary, line };
 };
+
+function methodNamed(name: string) {
+  const method = findMethod(name);
+  if (method === undefined) throw new UserError(`unknown method '${name}'${didYouMean(name, methodNames())} (methods: ${methodNames().join(', ')})`);
+  return method;
+}
+
+/** `mats help TOPIC`: a command's help, or methods, config, mergekit. */
+function helpTopic(topic: string | undefined): string {
+  if (topic === undefined) return generalHelp();
+  const spec = findCommand(topic);
+  if (spec !== undefined && topic !== 'methods') return commandHelp(spec);
+  if (topic === 'methods') return methodsText();
+  if (topic === 'config') return configHelp();
+  if (topic === 'mergekit') return mergekitHelp();
+  const topics = [...COMMANDS.map((c) => c.name), 'config', 'mergekit'];
+  throw new UserError(`no help on '${topic}'${didYouMean(topic, topics)} (topics: ${topics.join(', ')})`);
+}
 
 async function merge(plan: MergePlan, io: CliIo, options: { quiet: boolean; jsonLog?: string }, run: MergeRunner = runWhole): Promise<number> {
   const progress = createProgress(io.stderr, options.quiet ? 'quiet' : io.stderr.isTTY ? 'bar' : 'lines');
@@ -250,14 +241,4 @@ async function merge(plan: MergePlan, io: CliIo, options: { quiet: boolean; json
     process.off('disconnect', onDisconnect);
     await closeLog();
   }
-}
-
-function single(positionals: string[], command: string, what: string): string {
-  if (positionals.length !== 1) throw new UserError(`${command} takes one ${what}${positionals.length > 1 ? `, got ${positionals.length}: ${positionals.join(' ')}` : ''} (mats --help)`);
-  return positionals[0];
-}
-
-function help(io: CliIo): number {
-  io.stdout.write(`${USAGE}\n`);
-  return 0;
 }

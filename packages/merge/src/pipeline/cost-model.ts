@@ -11,7 +11,8 @@
  * flops(t): the arithmetic of each method of the tree on t (nested ones, e.g. mats's init,
  *   added), counted from the formulas (M = models of weight > 0, n = elements, [o, i] = shape):
  *   - average, task_arithmetic: 2 M n; dare: 6 M n (+ ties when combined); ties: 10 M n
- *     (trim, election, disjoint mean; per-tensor trim's radix select included);
+ *     (trim, election, disjoint mean; per-tensor trim's radix select included); breadcrumbs:
+ *     10 M n (two magnitude selections per model and the sum; 18 M n combined by ties);
  *   - the task-subspace methods by the subspace the tensor is merged in (fisher: diagonal,
  *     regmean: gram, mats: its `subspace` knob, auto resolved per tensor as mats resolves it):
  *     diagonal 10 M n; gram 2 M o i^2 (right-hand side) + i^3 / 3 (Cholesky of sum_i A_i)
@@ -25,7 +26,8 @@
  *     right-hand side; a tensor that falls back to the average: 2 M n;
  *   - a method this file does not know: 2 M n, and the plan says so.
  * preparation: whole-model passes before the merge (TIES's global trim: 2 radix-select passes
- *   in float32, 4 in float64, and one for the majority sign; also under dare with combine: ties
+ *   in float32, 4 in float64, and with zero_sign: majority one for the majority sign (with
+ *   positive, only when ties at the threshold are kept by index); also under dare with combine: ties
  *   and as mats's init) read every merged tensor of every model (and the base) once per pass.
  *   Every shard makes them: they are a fixed cost per shard, not balanced.
  *
@@ -37,6 +39,7 @@
 import type { Subspace, SubspaceChoice } from '../methods/subspace.js';
 import { activeModels, selectSubspace } from '../methods/subspace.js';
 import type { StatisticKind, TensorJob } from '../methods/method.js';
+import { TIES_DEFAULTS } from '../methods/ties.js';
 import { dtypeBytes, isReadableDType, type SafetensorsDType } from '../safetensors/dtype.js';
 import { bindingsInOrder, requiresBase, type MethodBinding } from './bind.js';
 import type { PlannedTensor } from './sources.js';
@@ -78,6 +81,14 @@ const elements = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 export interface CostContext {
   readonly binding: MethodBinding;
   readonly weights: readonly number[];
+  /** A merged tensor's own tree and weights, where the config varies knobs or weights by tensor (pipeline/tensor-settings.ts). */
+  readonly perTensor?: ReadonlyMap<string, { readonly binding: MethodBinding; readonly weights: readonly number[] }>;
+}
+
+/** The tree and weights tensor t is merged with. */
+function contextOf(t: PlannedTensor, context: CostContext): CostContext {
+  const own = context.perTensor?.get(t.name);
+  return own === undefined ? context : { binding: own.binding, weights: own.weights };
 }
 
 /** The bytes the merge pass reads for t (pipeline/job.ts prefetch). */
@@ -155,6 +166,8 @@ function methodFlops(b: MethodBinding, t: PlannedTensor, weights: readonly numbe
       return { flops: 10 * m * n, rule: 'ties' };
     case 'dare':
       return { flops: (p.combine === 'ties' ? 16 : 6) * m * n, rule: `dare (${String(p.combine)})` };
+    case 'breadcrumbs':
+      return { flops: (p.combine === 'ties' ? 18 : 10) * m * n, rule: `breadcrumbs (${String(p.combine)})` };
     case 'fisher':
       return subspaceFlops(subspaceOf(t, 'diagonal', weights), t.shape, m, DIRECT);
     case 'regmean':
@@ -169,7 +182,8 @@ function methodFlops(b: MethodBinding, t: PlannedTensor, weights: readonly numbe
 }
 
 /** The estimated cost of merging (or copying) one output tensor. */
-export function tensorCost(t: PlannedTensor, context: CostContext): TensorCost {
+export function tensorCost(t: PlannedTensor, given: CostContext): TensorCost {
+  const context = contextOf(t, given);
   const bytes = bytesRead(t, context);
   if (t.action === 'copy') return { name: t.name, ...cost(bytes, 0), rule: 'copy' };
   const root = methodFlops(context.binding, t, context.weights);
@@ -195,7 +209,14 @@ export function tensorCost(t: PlannedTensor, context: CostContext): TensorCost {
 function preparationPasses(b: MethodBinding, precision: 'float32' | 'float64'): { passes: number; rule?: string } {
   const p = b.parameters as Record<string, unknown>;
   const tiesGlobal = (b.method.name === 'ties' || (b.method.name === 'dare' && p.combine === 'ties')) && p.trim === 'global';
-  if (tiesGlobal) return { passes: (precision === 'float32' ? 2 : 4) + 1, rule: `${b.method.name}: global trim threshold and majority sign` };
+  if (tiesGlobal) {
+    // With zero_sign: positive, the tie-budget pass is made only when the values need it (ties.ts).
+    const majority = (p.zero_sign ?? TIES_DEFAULTS.zero_sign) === 'majority';
+    const threshold = precision === 'float32' ? 2 : 4;
+    return majority
+      ? { passes: threshold + 1, rule: `${b.method.name}: global trim threshold and majority sign` }
+      : { passes: threshold, rule: `${b.method.name}: global trim threshold (one pass more when ties at the threshold are kept by index)` };
+  }
   if (b.method.prepare !== undefined && !['ties', 'dare'].includes(b.method.name)) return { passes: 1, rule: `${b.method.name}: prepares over the whole model (counted as 1 pass)` };
   return { passes: 0 };
 }
@@ -222,7 +243,7 @@ export function preparationCost(tensors: readonly PlannedTensor[], context: Cost
     if (t.action !== 'merge') continue;
     const width = widthOf(t.dtype);
     if (usesBase && t.base !== undefined) perPass += t.size * width;
-    context.weights.forEach((w, i) => {
+    contextOf(t, context).weights.forEach((w, i) => {
       if (w !== 0 && t.models[i] !== undefined) perPass += t.size * width;
     });
   }

@@ -6,17 +6,19 @@
  *   - the output's metadata (mats version, method, parameters with their defaults, inputs with
  *     their paths, weights and statistics files, precision, backend, seed, output dtype, and the
  *     config text itself: aliases and shard_size included) and allow_nonfinite;
+ *   - the Hugging Face folder files written beside the tensors (config.json, tokenizer files),
+ *     whole;
  *   - each input file's fingerprint: its size, its whole safetensors header (names, dtypes,
  *     shapes, offsets, metadata) or, for an index, the whole file, and SAMPLES blocks of
  *     SAMPLE_BYTES of tensor data spread evenly over the file.
  * Reading every input in full would cost each shard the whole model's I/O; the samples catch a
  * retrained or replaced model (every block changes), not an edit of a few values between two
  * samples. Modification times are left out on purpose: the same bytes rewritten or touched are
- * the same input. Paths are in the metadata: every shard must see the inputs at the same paths
- * (one config on a shared file system).
+ * the same input. Paths are in the metadata, relative to the config's folder: every shard must
+ * see the inputs at the same places relative to the config (one config on a shared file system).
  */
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import { INDEX_FILE } from '../checkpoint/shard-index.js';
@@ -89,6 +91,12 @@ export async function mergeFingerprint(plan: MergePlan): Promise<{ hash: string;
   const metadata = Object.keys(plan.metadata)
     .sort()
     .map((k) => [k, plan.metadata[k]]);
-  const identity = { format: 1, metadata, allowNonFinite: plan.allowNonFinite, inputs };
+  // A Hugging Face folder's config and tokenizer files, as they will be written (config.json with its dtype).
+  const companions = [];
+  for (const f of plan.companionFiles) {
+    const bytes = f.text ?? (await fileStep(f.from, 'read', () => readFile(f.from)));
+    companions.push({ name: f.name, digest: createHash('sha256').update(bytes).digest('hex') });
+  }
+  const identity = { format: 1, metadata, allowNonFinite: plan.allowNonFinite, inputs, companions };
   return { hash: createHash('sha256').update(JSON.stringify(identity)).digest('hex'), inputs };
 }

@@ -16,9 +16,11 @@
 import { join } from 'node:path';
 import { prepareSharedOutput, ShardOutput } from '../checkpoint/shard-output.js';
 import type { MergeConfig } from '../config/load.js';
+import { bindingsInOrder } from './bind.js';
 import { addCosts, type Cost } from './cost-model.js';
 import { mergeFingerprint } from './merge-fingerprint.js';
-import { estimateMemory, planMerge, type MemoryEstimate, type MergePlan, type PlanOptions } from './plan.js';
+import { estimateMemory, type MemoryEstimate } from './memory-estimate.js';
+import { planMerge, type MergePlan, type PlanOptions } from './plan.js';
 import { runMerge, type MergeSummary, type RunOptions } from './run.js';
 import { assignShards, distributedLayout, type DistributedFile, type ShardAssignment } from './shard-plan.js';
 
@@ -34,7 +36,7 @@ export interface DistributedPlan {
   readonly assignment: ShardAssignment;
   /** Every output file, with the shard that writes it. */
   readonly layout: readonly DistributedFile[];
-  /** Per shard: peak working memory of one job (as --dry-run estimates it) and its cost with the preparation. */
+  /** Per shard: its process's estimated peak memory (as --dry-run estimates it) and its cost with the preparation. */
   readonly perShard: readonly { readonly memory: MemoryEstimate; readonly total: Cost }[];
 }
 
@@ -52,18 +54,23 @@ export async function planDistributedMerge(config: MergeConfig, shards: number, 
   let assignment: ShardAssignment | undefined;
   const plan = await planMerge(config, {
     ...options,
-    selectTensors: (tensors, binding) => {
-      assignment = assignShards(tensors, shards, { binding, weights: config.models.map((m) => m.weight), precision: config.precision });
+    selectTensors: (tensors, binding, settings) => {
+      // Every merged tensor has its setting; the static weights are for copied tensors, whose cost ignores them.
+      const weights = config.models.map((m) => (typeof m.weight === 'number' ? m.weight : 1));
+      assignment = assignShards(tensors, shards, { binding, weights, perTensor: settings.of, precision: config.precision });
       return new Set(options.only === undefined ? [] : assignment.tensors[options.only]);
     },
   });
   const a = assignment!;
   const layout = distributedLayout(a, plan.tensors.map((t) => ({ name: t.name, dtype: t.outputDtype, shape: t.shape })), config.output.shardSize);
   const precisionBytes = config.precision === 'float64' ? 8 : 4;
+  const wholeModel = bindingsInOrder(plan.binding).some((b) => b.method.wholeModel?.(b.parameters) === true);
   const perShard = a.tensors.map((names, s) => {
     const mine = new Set(names);
     const tensors = plan.tensors.filter((t) => mine.has(t.name));
-    return { memory: estimateMemory(tensors, plan.binding, plan.elementwise, plan.chunkElements, precisionBytes, plan.usesBase), total: addCosts(a.preparation, a.costs[s]) };
+    // Whole-model passes (TIES's global trim) work on every job in each shard: the whole merge's peak.
+    const memory = wholeModel ? plan.memory : estimateMemory({ tensors, binding: plan.binding, elementwise: plan.elementwise, chunkElements: plan.chunkElements, precisionBytes, usesBase: plan.usesBase, baselineBytes: plan.memory.baselineBytes });
+    return { memory, total: addCosts(a.preparation, a.costs[s]) };
   });
   return { plan, assignment: a, layout, perShard };
 }
@@ -105,13 +112,16 @@ export async function runShardMerge(sp: ShardMergePlan, options: RunOptions = {}
     metadata: { ...plan.metadata },
     backend: `${plan.backend.name} (${plan.backend.mode}), ${plan.config.precision}`,
   };
-  const output = () => ShardOutput.create(plan.outputPath, id, files, plan.metadata, fields);
+  // A Hugging Face folder's config and tokenizer files: shard 0 writes them (every shard plans the same ones).
+  const companions = shard.index === 0 ? plan.companionFiles : [];
+  const output = () => ShardOutput.create(plan.outputPath, id, files, companions, plan.metadata, fields);
   if (files.length === 0) {
     // More shards than tensors: nothing to read or prepare, only the record to write.
     const started = performance.now();
     await (await output()).commit();
     return { outputPath: plan.outputPath, merged: 0, copied: 0, outputBytes: 0, inputBytesRead: 0, seconds: (performance.now() - started) / 1000, passes: 0, files: [], skipped: false };
   }
-  const summary = await runMerge(plan, { ...options, output });
+  // ShardOutput writes the companion files into the output itself, beside the shard's tensors.
+  const summary = await runMerge({ ...plan, companionFiles: [] }, { ...options, output });
   return { ...summary, outputBytes, files: files.map((f) => join(plan.outputPath, f.file)), skipped: false };
 }
