@@ -2,7 +2,8 @@
  * The distributed-merge recipes in examples/distributed hold together: the Kubernetes Indexed Job
  * runs as many shards as it has completions (and as --shards says), its pods and the gather Job
  * mount the claim the manifest defines, and the shell scripts parse (bash -n). The Slurm recipe
- * itself runs in examples/distributed/slurm-local-test.sh (CI); the variables it relies on, in
+ * itself runs in examples/distributed/slurm-local-test.sh, which CI (.ci/run) installs Slurm for
+ * and runs as a step that fails CI when it fails; the variables it relies on, in
  * test/distributed-merge.e2e.test.ts.
  */
 import { execFileSync } from 'node:child_process';
@@ -57,5 +58,20 @@ describe('examples/distributed', () => {
     const submit = await readFile(join(here, 'slurm/submit.sh'), 'utf8');
     expect(submit).toMatch(/--array=0-\$\(\(shards - 1\)\)/);
     expect(submit).toMatch(/--dependency=afterok:"\$array"/);
+  });
+
+  it('CI installs Slurm and munge and runs the local Slurm test, failing when it fails', async () => {
+    const ci = await readFile(join(here, '../../.ci/run'), 'utf8');
+    const packages = /^apt_packages=\(([^)]*)\)/m.exec(ci)?.[1].split(/\s+/) ?? [];
+    for (const p of ['slurm-wlm', 'munge']) expect(packages, p).toContain(p);
+    expect(ci).toMatch(/^set -euo pipefail$/m);
+    // A step of its own, not under `|| true`: a failed Slurm run fails CI.
+    const call = ci.split('\n').find((line) => line.includes('examples/distributed/slurm-local-test.sh ') && !line.trimStart().startsWith('#'));
+    expect(call).toBeDefined();
+    expect(call).not.toMatch(/\|\||; *true|set \+e/);
+    expect(ci).toMatch(/^step "Slurm: [^"]*" slurm_run$/m);
+    // The script refuses rather than skips when a tool is missing.
+    const script = await readFile(join(here, 'slurm-local-test.sh'), 'utf8');
+    expect(script).toMatch(/command -v "\$tool" >\/dev\/null \|\| \{ echo [^}]*; exit 1; \}/);
   });
 });
