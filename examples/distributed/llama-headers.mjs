@@ -15,30 +15,10 @@
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { planFile } from '@mats/merge';
+import { folderAndOptions, llamaShapes } from './llama-shapes.mjs';
 
-const args = process.argv.slice(2);
-const dir = args.find((a) => !a.startsWith('--'));
-const option = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-if (dir === undefined) {
-  console.error('usage: llama-headers.mjs DIR [--models 8] [--layers 32] [--hidden 4096] [--mlp 14336] [--vocab 128256] [--kv 1024]');
-  process.exit(2);
-}
-const [models, layers, hidden, mlp, vocab, kv] = [option('models', 8), option('layers', 32), option('hidden', 4096), option('mlp', 14336), option('vocab', 128256), option('kv', 1024)];
-
-const weights = [
-  ['model.embed_tokens.weight', [vocab, hidden]],
-  ['lm_head.weight', [vocab, hidden]],
-  ['model.norm.weight', [hidden]],
-];
-for (let l = 0; l < layers; l++) {
-  const p = `model.layers.${l}`;
-  weights.push([`${p}.self_attn.q_proj.weight`, [hidden, hidden]], [`${p}.self_attn.k_proj.weight`, [kv, hidden]], [`${p}.self_attn.v_proj.weight`, [kv, hidden]], [`${p}.self_attn.o_proj.weight`, [hidden, hidden]]);
-  weights.push([`${p}.mlp.gate_proj.weight`, [mlp, hidden]], [`${p}.mlp.up_proj.weight`, [mlp, hidden]], [`${p}.mlp.down_proj.weight`, [hidden, mlp]]);
-  weights.push([`${p}.input_layernorm.weight`, [hidden]], [`${p}.post_attention_layernorm.weight`, [hidden]]);
-}
+const { dir, models, layers, hidden, mlp, vocab, kv } = folderAndOptions('llama-headers.mjs', { models: 8, layers: 32, hidden: 4096, mlp: 14336, vocab: 128256, kv: 1024 });
+const weights = llamaShapes({ layers, hidden, mlp, vocab, kv });
 const statistics = weights
   .filter(([name, shape]) => shape.length === 2 && name.startsWith('model.layers.'))
   .flatMap(([name, [o, i]]) => [

@@ -7,30 +7,10 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeSafetensorsFile } from '@mats/merge';
+import { folderAndOptions, llamaShapes } from './llama-shapes.mjs';
 
-const args = process.argv.slice(2);
-const dir = args.find((a) => !a.startsWith('--'));
-const option = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-if (dir === undefined) {
-  console.error('usage: make-models.mjs DIR [--models 3] [--layers 4] [--hidden 256] [--mlp 704] [--vocab 2048]');
-  process.exit(2);
-}
-const [models, layers, hidden, mlp, vocab] = [option('models', 3), option('layers', 4), option('hidden', 256), option('mlp', 704), option('vocab', 2048)];
-
-const shapes = [
-  ['model.embed_tokens.weight', [vocab, hidden]],
-  ['lm_head.weight', [vocab, hidden]],
-  ['model.norm.weight', [hidden]],
-];
-for (let l = 0; l < layers; l++) {
-  const p = `model.layers.${l}`;
-  for (const m of ['q_proj', 'k_proj', 'v_proj', 'o_proj']) shapes.push([`${p}.self_attn.${m}.weight`, [hidden, hidden]]);
-  shapes.push([`${p}.mlp.gate_proj.weight`, [mlp, hidden]], [`${p}.mlp.up_proj.weight`, [mlp, hidden]], [`${p}.mlp.down_proj.weight`, [hidden, mlp]]);
-  shapes.push([`${p}.input_layernorm.weight`, [hidden]], [`${p}.post_attention_layernorm.weight`, [hidden]]);
-}
+const { dir, models, layers, hidden, mlp, vocab } = folderAndOptions('make-models.mjs', { models: 3, layers: 4, hidden: 256, mlp: 704, vocab: 2048 });
+const shapes = llamaShapes({ layers, hidden, mlp, vocab });
 
 /** xorshift32 uniforms in [-1, 1). */
 function uniforms(seed) {
