@@ -31,10 +31,11 @@
  *   and as mats's init) read every merged tensor of every model (and the base) once per pass.
  *   Every shard makes them: they are a fixed cost per shard, not balanced.
  *
- * The two rates are this machine's (docs/DESIGN.md "Scale on paper"): the streaming merge read
- * 0.72 GB/s from the page cache and the CPU backend's float32 gemm ran at 35 to 70 GFLOP/s on 2
- * cores; a cluster node's file system and cores differ, but only their ratio (50 flops per byte)
- * moves the balance between I/O-bound and solve-bound tensors.
+ * The two rates are this machine's: the streaming merge read 0.72 GB/s from the page cache and
+ * the CPU backend's float32 gemm ran at 35 to 70 GFLOP/s on 2 cores; a cluster node's file system
+ * and cores differ, but only their ratio (50 flops per byte) moves the balance between I/O-bound
+ * and solve-bound tensors. docs/DESIGN.md "Scale on paper" sets the model against a real-size
+ * K-FAC solve (it converged in 8 iterations where the model counts 20).
  */
 import type { Subspace, SubspaceChoice } from '../methods/subspace.js';
 import { activeModels, selectSubspace } from '../methods/subspace.js';
