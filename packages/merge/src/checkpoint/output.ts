@@ -1,13 +1,11 @@
 /**
  * Writing a merged checkpoint: shards planned from the tensor specs and a size limit, written
- * into a temporary folder beside the target, renamed into place only when every tensor is in.
- * A failed or interrupted merge leaves a hidden `.NAME.partial-*` folder at most, never
- * something that looks like a finished model.
+ * into an OutputFolder that shows them only when every tensor is in (on the file system: a
+ * temporary folder beside the target, renamed into place; io/node-output-target.ts). A failed
+ * or interrupted merge never leaves something that looks like a finished model.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { UserError } from '../errors.js';
+import type { OutputFolder, OutputTarget } from '../io/files.js';
+import { nodeOutputTarget } from '../io/node-io.js';
 import type { FloatArray } from '../safetensors/decode.js';
 import { tensorByteLength, type TensorSpec } from '../safetensors/layout.js';
 import { SafetensorsWriter } from '../safetensors/writer.js';
@@ -42,52 +40,33 @@ export function planShards(specs: readonly TensorSpec[], maxBytes: number): Shar
   return groups.map((g, i) => ({ ...g, file: n === 1 ? SINGLE_FILE : `model-${pad(i + 1)}-of-${pad(n)}.safetensors` }));
 }
 
-/** Whether an existing path may be replaced by --force: a previous output, or an empty folder. */
-async function checkReplaceable(target: string): Promise<void> {
-  const info = await stat(target);
-  if (!info.isDirectory()) throw new UserError(`output ${target} exists and is not a folder; refusing to replace it even with --force`);
-  const foreign = (await readdir(target)).filter((f) => !f.endsWith('.safetensors') && f !== INDEX_FILE);
-  if (foreign.length > 0) {
-    throw new UserError(`output ${target} holds files that are not a checkpoint (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''}); refusing to replace it even with --force`);
-  }
-}
-
-export async function pathExists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export class CheckpointOutput {
-  private readonly open = new Map<string, { writer: SafetensorsWriter; left: number }>();
+  private readonly open = new Map<string, { writer: SafetensorsWriter; left: number; file: string }>();
   private readonly shardOf = new Map<string, ShardPlan>();
   private readonly completed = new Set<string>();
-  private finished = false;
 
   private constructor(
-    readonly target: string,
-    readonly tempFolder: string,
+    readonly folder: OutputFolder,
     readonly shards: readonly ShardPlan[],
     private readonly metadata: Readonly<Record<string, string>>,
-    private readonly force: boolean,
   ) {
     for (const shard of shards) for (const t of shard.tensors) this.shardOf.set(t.name, shard);
   }
 
-  /** Creates the temporary folder beside target. Refuses an existing target unless force. */
-  static async create(target: string, shards: readonly ShardPlan[], metadata: Readonly<Record<string, string>>, force: boolean): Promise<CheckpointOutput> {
-    const full = resolve(target);
-    if (await pathExists(full)) {
-      if (!force) throw new UserError(`output ${full} already exists; pass --force to replace it`);
-      await checkReplaceable(full);
-    }
-    await mkdir(dirname(full), { recursive: true });
-    const temp = join(dirname(full), `.${basename(full)}.partial-${randomBytes(4).toString('hex')}`);
-    await mkdir(temp);
-    return new CheckpointOutput(full, temp, shards, metadata, force);
+  /** Starts the output at target (on the file system unless `output` says otherwise). Refuses an existing target unless force. */
+  static async create(
+    target: string,
+    shards: readonly ShardPlan[],
+    metadata: Readonly<Record<string, string>>,
+    force: boolean,
+    output: OutputTarget = nodeOutputTarget,
+  ): Promise<CheckpointOutput> {
+    return new CheckpointOutput(await output.create(target, force), shards, metadata);
+  }
+
+  /** Where the output goes. */
+  get target(): string {
+    return this.folder.path;
   }
 
   /** Writes a tensor, or the chunk of it that starts at element offset. */
@@ -102,12 +81,12 @@ export class CheckpointOutput {
     if (await entry.writer.writeBytes(name, bytes)) await this.done(entry);
   }
 
-  /** Writes the index (when sharded) and renames the folder into place. */
+  /** Writes the index (when sharded) and makes the output visible. */
   async commit(): Promise<void> {
     for (const shard of this.shards) {
       if (shard.tensors.length === 0) {
         // A checkpoint with no tensors is still a valid file.
-        const w = await SafetensorsWriter.create(join(this.tempFolder, shard.file), [], this.metadata);
+        const w = await this.createWriter(shard);
         await w.close();
       } else if (!this.completed.has(shard.file)) {
         throw new Error(`output: shard ${shard.file} is incomplete at commit`);
@@ -119,47 +98,42 @@ export class CheckpointOutput {
       for (const n of names) weightMap[n] = this.shardOf.get(n)!.file;
       const total = this.shards.reduce((s, x) => s + x.bytes, 0);
       const index = { metadata: { total_size: total, ...this.metadata }, weight_map: weightMap };
-      await writeFile(join(this.tempFolder, INDEX_FILE), `${JSON.stringify(index, null, 2)}\n`);
+      const bytes = new TextEncoder().encode(`${JSON.stringify(index, null, 2)}\n`);
+      const sink = await this.folder.createFile(INDEX_FILE, bytes.length);
+      await sink.write(bytes, 0);
+      await sink.close();
     }
-    let old: string | undefined;
-    if (await pathExists(this.target)) {
-      if (!this.force) throw new UserError(`output ${this.target} appeared during the merge; pass --force to replace it`);
-      await checkReplaceable(this.target);
-      old = join(dirname(this.target), `.${basename(this.target)}.old-${randomBytes(4).toString('hex')}`);
-      await rename(this.target, old);
-    }
-    await rename(this.tempFolder, this.target);
-    this.finished = true;
-    if (old !== undefined) await rm(old, { recursive: true, force: true });
+    await this.folder.commit();
   }
 
-  /** Closes everything and removes the temporary folder. Safe to call more than once. */
+  /** Closes everything and removes what was written. Safe to call more than once. */
   async abort(): Promise<void> {
-    if (this.finished) return;
     for (const { writer } of this.open.values()) await writer.abort();
     this.open.clear();
-    await rm(this.tempFolder, { recursive: true, force: true });
+    await this.folder.abort();
   }
 
-  private async writerFor(name: string): Promise<{ writer: SafetensorsWriter; left: number }> {
+  private createWriter(shard: ShardPlan): Promise<SafetensorsWriter> {
+    return SafetensorsWriter.create(shard.file, shard.tensors, this.metadata, (name, size) => this.folder.createFile(name, size));
+  }
+
+  private async writerFor(name: string): Promise<{ writer: SafetensorsWriter; left: number; file: string }> {
     const shard = this.shardOf.get(name);
     if (shard === undefined) throw new Error(`output: tensor ${name} is not in the shard plan`);
     let entry = this.open.get(shard.file);
     if (entry === undefined) {
-      const writer = await SafetensorsWriter.create(join(this.tempFolder, shard.file), shard.tensors, this.metadata);
-      entry = { writer, left: shard.tensors.length };
+      entry = { writer: await this.createWriter(shard), left: shard.tensors.length, file: shard.file };
       this.open.set(shard.file, entry);
     }
     return entry;
   }
 
-  private async done(entry: { writer: SafetensorsWriter; left: number }): Promise<void> {
+  private async done(entry: { writer: SafetensorsWriter; left: number; file: string }): Promise<void> {
     entry.left--;
     if (entry.left === 0) {
-      const file = basename(entry.writer.path);
-      this.open.delete(file);
+      this.open.delete(entry.file);
       await entry.writer.close();
-      this.completed.add(file);
+      this.completed.add(entry.file);
     }
   }
 }

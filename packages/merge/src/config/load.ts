@@ -2,10 +2,10 @@
  * Loading a config: YAML -> schema -> method lookup, with every problem reported at once and
  * relative paths resolved against the config file's folder.
  */
-import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { UserError, ValidationError } from '../errors.js';
+import { FileAccessError, type InputFiles } from '../io/files.js';
+import { nodeInputFiles } from '../io/node-io.js';
 import { findMethod, methodNames } from '../methods/registry.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { configSchema, type OutputDType, type RawConfig } from './schema.js';
@@ -35,8 +35,8 @@ export interface MergeConfig {
   readonly text: string;
 }
 
-/** Parses config text; relative paths resolve against baseDir. */
-export function parseConfig(text: string, source: string, baseDir: string): MergeConfig {
+/** Parses config text; relative paths resolve against baseDir (of the file system unless `inputs` says otherwise). */
+export function parseConfig(text: string, source: string, baseDir: string, inputs: Pick<InputFiles, 'resolve'> = nodeInputFiles): MergeConfig {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ValidationError(`${source} is not valid YAML`, doc.errors.map((e) => e.message));
@@ -52,23 +52,22 @@ export function parseConfig(text: string, source: string, baseDir: string): Merg
     problems.unshift(`method: unknown method '${method}'${didYouMean(method, methodNames())} (methods: ${methodNames().join(', ')})`);
   }
   if (problems.length > 0 || !parsed.success) throw new ValidationError(`${source} is invalid`, problems);
-  return normalise(parsed.data, source, text, baseDir);
+  return normalise(parsed.data, source, text, (p) => inputs.resolve(baseDir, p));
 }
 
-export async function loadConfig(file: string): Promise<MergeConfig> {
-  const full = resolve(file);
+export async function loadConfig(file: string, inputs: InputFiles = nodeInputFiles): Promise<MergeConfig> {
+  const full = inputs.resolve('', file);
   let text: string;
   try {
-    text = await readFile(full, 'utf8');
+    text = await inputs.readText(full);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${full}: cannot read the config (${code === 'ENOENT' ? 'no such file' : (code ?? String(e))})`);
+    if (!(e instanceof FileAccessError)) throw e;
+    throw new UserError(`${full}: cannot read the config (${e.code === 'ENOENT' ? 'no such file' : e.code})`);
   }
-  return parseConfig(text, full, dirname(full));
+  return parseConfig(text, full, inputs.dirname(full), inputs);
 }
 
-function normalise(c: RawConfig, source: string, text: string, baseDir: string): MergeConfig {
-  const at = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+function normalise(c: RawConfig, source: string, text: string, at: (path: string) => string): MergeConfig {
   const aliases: Record<string, string[]> = {};
   for (const [k, v] of Object.entries(c.aliases)) aliases[k] = typeof v === 'string' ? [v] : v;
   return {

@@ -6,9 +6,11 @@
  */
 import type { Backend } from '@mats/core';
 import { Checkpoint, DEFAULT_ALIASES, type AliasMap } from '../checkpoint/checkpoint.js';
-import { pathExists, planShards, type ShardPlan } from '../checkpoint/output.js';
+import { planShards, type ShardPlan } from '../checkpoint/output.js';
 import type { MergeConfig } from '../config/load.js';
 import { ValidationError } from '../errors.js';
+import type { InputFiles, MergeIo } from '../io/files.js';
+import { nodeIo } from '../io/node-io.js';
 import type { StatisticKind, TensorDescriptor } from '../methods/method.js';
 import { dtypeBytes, isFloatDType, isReadableDType, type SafetensorsDType, type WritableDType } from '../safetensors/dtype.js';
 import type { TensorSpec } from '../safetensors/layout.js';
@@ -34,6 +36,8 @@ export interface PlanOptions {
   readonly force?: boolean;
   /** Elements per job for elementwise methods. */
   readonly chunkElements?: number;
+  /** Where inputs are read and the output written (default: the file system). */
+  readonly io?: MergeIo;
 }
 
 export interface MemoryEstimate {
@@ -60,6 +64,8 @@ export interface MergePlan {
   readonly inputBytes: number;
   readonly memory: MemoryEstimate;
   readonly metadata: Readonly<Record<string, string>>;
+  /** Where inputs are read and the output written. */
+  readonly io: MergeIo;
   /** Closes every input file. */
   close(): Promise<void>;
 }
@@ -87,8 +93,8 @@ class ProblemList {
   }
 }
 
-async function openAll(paths: (string | undefined)[], problems: ProblemList, roles: string[]): Promise<(Checkpoint | undefined)[]> {
-  const settled = await Promise.allSettled(paths.map((p) => (p === undefined ? Promise.resolve(undefined) : Checkpoint.open(p))));
+async function openAll(paths: (string | undefined)[], inputs: InputFiles, problems: ProblemList, roles: string[]): Promise<(Checkpoint | undefined)[]> {
+  const settled = await Promise.allSettled(paths.map((p) => (p === undefined ? Promise.resolve(undefined) : Checkpoint.open(p, inputs))));
   return settled.map((s, i) => {
     if (s.status === 'fulfilled') return s.value;
     problems.add(`${roles[i]}: ${(s.reason as Error).message}`);
@@ -97,6 +103,7 @@ async function openAll(paths: (string | undefined)[], problems: ProblemList, rol
 }
 
 export async function planMerge(config: MergeConfig, options: PlanOptions = {}): Promise<MergePlan> {
+  const io = options.io ?? nodeIo;
   const problems = new ProblemList();
   const bindingProblems: string[] = [];
   const binding = bindMethod({ method: config.method, parameters: config.parameters }, 'parameters', bindingProblems);
@@ -113,7 +120,7 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
 
   const outputPath = options.out ?? config.output.path;
   if (outputPath === undefined) problems.add('output.path: no output folder; set output.path in the config or pass --out DIR');
-  else if (!options.force && (await pathExists(outputPath))) problems.add(`output ${outputPath} already exists; pass --force to replace it`);
+  else if (!options.force && (await io.output.exists(outputPath))) problems.add(`output ${outputPath} already exists; pass --force to replace it`);
 
   const backend = await createBackend(config.backend, config.precision);
   if ('problem' in backend) problems.add(backend.problem);
@@ -121,7 +128,7 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
   // Open every input (headers only), all at once; each failure is one problem.
   const M = config.models.length;
   const roles = ['base', ...config.models.map((_, i) => `models[${i}]`), ...config.models.map((_, i) => `models[${i}].stats`)];
-  const opened = await openAll([config.base, ...config.models.map((m) => m.path), ...config.models.map((m) => m.stats)], problems, roles);
+  const opened = await openAll([config.base, ...config.models.map((m) => m.path), ...config.models.map((m) => m.stats)], io.inputs, problems, roles);
   const base = opened[0];
   const models = opened.slice(1, 1 + M);
   const stats = opened.slice(1 + M);
@@ -263,6 +270,7 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
     inputBytes,
     memory: estimateMemory(tensors, binding, elementwise, chunkElements, config.precision === 'float64' ? 8 : 4, usesBase),
     metadata,
+    io,
     close: closeAll,
   };
 }

@@ -120,7 +120,7 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
 
   // Bind every method in the tree to its state; nested methods are prepared first.
   const bound = new Map<MethodBinding, BoundMethod>();
-  const output = await CheckpointOutput.create(plan.outputPath, plan.shards, plan.metadata, plan.force);
+  const output = await CheckpointOutput.create(plan.outputPath, plan.shards, plan.metadata, plan.force, plan.io.output);
   try {
     for (const b of bindingsInOrder(plan.binding)) {
       const state = b.method.prepare === undefined ? undefined : await b.method.prepare({ ...runtime, parameters: b.parameters, tensors: plan.merged, modelCount: plan.config.models.length, weights, pass: jobPass });

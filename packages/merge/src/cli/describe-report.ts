@@ -1,0 +1,19 @@
+/** A tensor's solver report as the CLI's log lines (and the web page's) show it. */
+import type { TensorReport } from '../methods/method.js';
+
+/**
+ * A tensor's report on its log line: the fallback, or the solve (subspace, status, iterations,
+ * initial and final residual norms, core's note).
+ */
+export function describeReport(report: TensorReport | undefined): string {
+  if (report === undefined) return '';
+  if (report.fallback !== undefined) return ` (fallback: ${report.fallback})`;
+  if (report.status === undefined) return '';
+  const parts: string[] = [];
+  if (typeof report.details?.subspace === 'string') parts.push(report.details.subspace);
+  parts.push(report.status, `${report.iterations ?? '?'} iterations`);
+  const norm = (v: number | undefined) => (v === undefined ? '?' : v.toExponential(2));
+  if (report.residualNorm !== undefined) parts.push(`residual ${norm(report.initialResidualNorm)} -> ${norm(report.residualNorm)}`);
+  if (typeof report.details?.note === 'string') parts.push(`note: ${report.details.note}`);
+  return ` (${parts.join(', ')})`;
+}

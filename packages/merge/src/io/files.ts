@@ -1,0 +1,91 @@
+/**
+ * The merge's I/O as two small interfaces: InputFiles (where checkpoints, shard indexes and
+ * statistics are read, by positioned reads of byte ranges) and OutputTarget (where a merged
+ * checkpoint is written, by positioned writes, appearing whole at commit or not at all).
+ *
+ * Two implementations of each: the file system in Node (node-io.ts) and File/Blob objects in a
+ * browser (blob-files.ts for inputs, blob-output.ts for an output kept as Blob parts; the web
+ * app adds one on the Origin Private File System). The pipeline, the checkpoint reader and the
+ * safetensors reader and writer see only these interfaces, so the CLI and the page run one engine.
+ */
+
+/** Positioned reads of one file: tensors are read range by range, never the whole file. */
+export interface ByteSource {
+  /** The file's path, as messages name it. */
+  readonly path: string;
+  readonly size: number;
+  /** Fills target with the bytes at [position, position + target.length); rejects on a short read. */
+  read(target: Uint8Array, position: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Why a path could not be read: `code` is the Node error code where there is one ('ENOENT':
+ * nothing there, 'EISDIR': a folder where a file was expected), so each caller words the message
+ * it always has.
+ */
+export class FileAccessError extends Error {
+  constructor(
+    readonly path: string,
+    readonly code: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${path}: ${code}`, options);
+    this.name = 'FileAccessError';
+  }
+}
+
+/** A read-only tree of files: the file system, or the files and folders dropped on a page. */
+export interface InputFiles {
+  /** `path` as written in a config that lives in baseDir (an absolute path stays as it is). */
+  resolve(baseDir: string, path: string): string;
+  /** The folder that holds path. */
+  dirname(path: string): string;
+  /** The path of `name` (a file name, or a relative path without '..') inside folder. */
+  join(folder: string, name: string): string;
+  /** Rejects with FileAccessError when nothing can be opened at path. */
+  kind(path: string): Promise<'file' | 'folder'>;
+  /** Names of the entries of a folder. */
+  list(folder: string): Promise<string[]>;
+  /** Rejects with FileAccessError. */
+  readText(path: string): Promise<string>;
+  /** Rejects with FileAccessError. */
+  open(path: string): Promise<ByteSource>;
+}
+
+/** A file being written by positioned writes; its size is fixed when it is created. */
+export interface ByteSink {
+  /** The file's path, as messages name it. */
+  readonly path: string;
+  write(bytes: Uint8Array, position: number): Promise<void>;
+  /** The file is complete. */
+  close(): Promise<void>;
+  /** Closes after a failure; the folder's abort removes the file. */
+  abort(): Promise<void>;
+}
+
+/** An output being written: its files become visible together at commit, or never. */
+export interface OutputFolder {
+  /** Where the output goes, as messages name it. */
+  readonly path: string;
+  /** Creates a file of `size` bytes (zeros until written). */
+  createFile(name: string, size: number): Promise<ByteSink>;
+  /** Makes every file visible at the target (Node: renames the temporary folder into place). */
+  commit(): Promise<void>;
+  /** Removes everything written. Safe to call more than once, and after commit (then a no-op). */
+  abort(): Promise<void>;
+}
+
+/** Where merged checkpoints can be written. */
+export interface OutputTarget {
+  /** Whether something is already at path (a merge refuses to replace it without force). */
+  exists(path: string): Promise<boolean>;
+  /** Starts an output at path; refuses an existing one unless force (and what force may replace). */
+  create(path: string, force: boolean): Promise<OutputFolder>;
+}
+
+/** Everything a merge reads and writes through. */
+export interface MergeIo {
+  readonly inputs: InputFiles;
+  readonly output: OutputTarget;
+}
