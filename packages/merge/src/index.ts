@@ -69,7 +69,7 @@ export { PACKAGE_VERSION } from './version.js';
 // CLI
 export { runCli, type CliIo } from './cli/run-cli.js';
 export { describePlan } from './cli/describe-plan.js';
-export { describeReport } from './cli/describe-report.js';
+export { describeReport, describeTensor } from './cli/describe-report.js';
 
 // statistics estimation (per-example / per-token inputs and gradients -> statistics files)
 export * from './statistics/index.js';

@@ -1,5 +1,12 @@
-/** A tensor's solver report as the CLI's log lines (and the web page's) show it. */
+/** A merged tensor's log line, as the CLI (and the web page) prints it. */
 import type { TensorReport } from '../methods/method.js';
+import type { MergeEvent } from '../pipeline/run.js';
+import { formatShape } from '../util/format.js';
+
+/** `merged NAME [shape] DTYPE in S s (report)`, or `copied ...` for a tensor copied as bytes. */
+export function describeTensor(e: Extract<MergeEvent, { type: 'tensor' }>): string {
+  return `${e.method === 'copy' ? 'copied' : 'merged'} ${e.name} ${formatShape(e.shape)} ${e.dtype} in ${e.seconds.toFixed(3)} s${describeReport(e.report)}`;
+}
 
 /**
  * A tensor's report on its log line: the fallback, or the solve (subspace, status, iterations,

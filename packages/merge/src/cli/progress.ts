@@ -4,10 +4,10 @@
  */
 import { SingleBar } from 'cli-progress';
 import type { MergeEvent } from '../pipeline/run.js';
-import { formatBytes, formatShape } from '../util/format.js';
-import { describeReport } from './describe-report.js';
+import { formatBytes } from '../util/format.js';
+import { describeTensor } from './describe-report.js';
 
-export { describeReport };
+export { describeReport } from './describe-report.js';
 
 export interface ProgressReporter {
   onEvent(event: MergeEvent): void;
@@ -24,7 +24,7 @@ export function createProgress(stream: NodeJS.WriteStream, mode: 'bar' | 'lines'
         if (e.type === 'phase') stream.write(`${e.label}: ${formatBytes(e.totalBytes)} to read\n`);
         else if (e.type === 'log') stream.write(`${e.message}\n`);
         else if (e.type === 'tensor') {
-          stream.write(`${e.method === 'copy' ? 'copied' : 'merged'} ${e.name} ${formatShape(e.shape)} ${e.dtype} in ${e.seconds.toFixed(3)} s${describeReport(e.report)}\n`);
+          stream.write(`${describeTensor(e)}\n`);
         }
       },
       stop: () => undefined,

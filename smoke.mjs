@@ -1,0 +1,16 @@
+import { buildBundle } from '@mats/bench/browser/page-build';
+import { serveDirectory } from '@mats/bench/browser/static-server';
+import { launchChromium } from './bench/dist/browser/chromium.js';
+import { SITE } from './web/dist/site.js';
+const out = await buildBundle({ ...SITE });
+const server = await serveDirectory(out);
+const b = await launchChromium();
+const page = await b.context.newPage();
+page.on('console', (m) => console.log('console', m.type(), m.text()));
+page.on('pageerror', (e) => console.log('pageerror', e.message));
+await page.goto(server.url);
+await page.waitForSelector('body[data-state="ready"]', { timeout: 60000 }).catch(e => console.log('timeout', e.message));
+console.log(await page.getAttribute('body', 'data-state'));
+console.log(await page.textContent('#config'));
+await page.screenshot({ path: '/tmp/web1.png', fullPage: true });
+await b.close(); await server.close();
