@@ -37,13 +37,19 @@ async function readFolder(entry: FileSystemDirectoryEntry, prefix: string, out: 
   }
 }
 
-/** The files and folders of a drop. */
+/**
+ * The files and folders of a drop. A folder needs the entries API (webkitGetAsEntry); an item
+ * without an entry (a browser without it, a drop made by a script) is taken as a plain file.
+ */
 export async function foundInDrop(data: DataTransfer): Promise<Found[]> {
   // Take every entry before the first await: the DataTransfer is emptied once the event returns.
-  const entries = [...data.items].map((item) => item.webkitGetAsEntry()).filter((e): e is FileSystemEntry => e !== null);
+  const items = [...data.items].filter((item) => item.kind === 'file').map((item) => item.webkitGetAsEntry() ?? item.getAsFile());
   const found: Found[] = [];
-  for (const entry of entries) {
-    if (entry.isDirectory) {
+  for (const entry of items) {
+    if (entry === null) continue;
+    if (entry instanceof File) {
+      found.push({ name: entry.name, kind: 'file', files: [[entry.name, entry]] });
+    } else if (entry.isDirectory) {
       const files: [string, File][] = [];
       await readFolder(entry as FileSystemDirectoryEntry, '', files);
       found.push({ name: entry.name, kind: 'folder', files });

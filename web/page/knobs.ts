@@ -27,8 +27,9 @@ function field(name: string, k: KnobSchema): HTMLElement {
     control = select;
   } else {
     const input = document.createElement('input');
-    input.type = k.type === 'number' || k.type === 'integer' ? 'number' : 'text';
-    if (input.type === 'number') input.step = 'any';
+    // Text, not type=number: a browser turns what is not a number into '' (the default), silently.
+    input.type = 'text';
+    if (k.type === 'number' || k.type === 'integer') input.inputMode = 'decimal';
     input.placeholder = k.type === 'object' || k.type === undefined ? `JSON, default ${describeDefault(k.default)}` : `default ${describeDefault(k.default)}`;
     control = input;
   }

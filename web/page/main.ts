@@ -58,9 +58,7 @@ function addModels(found: Parameters<typeof nameInputs>[0]): void {
   for (const input of nameInputs(found, taken)) {
     const row = document.createElement('tr');
     const weight = document.createElement('input');
-    weight.type = 'number';
-    weight.min = '0';
-    weight.step = 'any';
+    weight.inputMode = 'decimal';
     weight.placeholder = '1';
     weight.className = 'weight';
     weight.addEventListener('input', refresh);
@@ -119,16 +117,20 @@ function form(): { form: MergeForm; problems: string[] } {
   const problems = [...knobs.problems];
   if (models.length === 0) problems.push('models: drop at least one fine-tuned model');
   const withStats = selectedMethod()?.usesStatistics ?? false;
-  const seed = Number($<HTMLInputElement>('seed').value || '0');
+  /** A number field: undefined when empty; NaN (and a problem naming the key) when not a number. */
+  const number = (text: string, key: string): number | undefined => {
+    if (text.trim() === '') return undefined;
+    const n = Number(text);
+    if (Number.isNaN(n)) problems.push(`${key}: ${JSON.stringify(text.trim())} is not a number`);
+    return n;
+  };
+  const seed = number($<HTMLInputElement>('seed').value, 'seed') ?? 0;
   return {
     problems,
     form: {
       method: $<HTMLSelectElement>('method').value,
       base: base?.path,
-      models: models.map((m) => {
-        const w = m.weight.value.trim();
-        return { path: m.input.path, weight: w === '' ? undefined : Number(w), stats: withStats ? m.stats?.path : undefined };
-      }),
+      models: models.map((m, i) => ({ path: m.input.path, weight: number(m.weight.value, `models[${i}].weight`), stats: withStats ? m.stats?.path : undefined })),
       parameters: knobs.values,
       output: { path: $<HTMLInputElement>('output-name').value.trim() || 'merged', dtype: $<HTMLSelectElement>('dtype').value, shardSize: $<HTMLInputElement>('shard-size').value.trim() },
       precision: $<HTMLSelectElement>('precision').value as 'float32' | 'float64',

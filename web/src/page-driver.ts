@@ -47,10 +47,10 @@ export async function fillMergeForm(page: Page, dir: string, choice: MergeChoice
   await page.selectOption('#storage', choice.storage ?? 'disk');
 }
 
-/** Clicks a button and waits until the page reaches one of the states; returns it. */
-export async function clickAndWait(page: Page, button: string, states: readonly string[]): Promise<string> {
+/** Clicks a button and waits (at most timeout ms) until the page reaches one of the states; returns it. */
+export async function clickAndWait(page: Page, button: string, states: readonly string[], timeout = 120_000): Promise<string> {
   await page.click(button);
-  await page.waitForSelector(states.map((s) => `body[data-state="${s}"]`).join(', '), { timeout: 120_000 });
+  await page.waitForSelector(states.map((s) => `body[data-state="${s}"]`).join(', '), { timeout });
   return (await page.getAttribute('body', 'data-state'))!;
 }
 

@@ -102,13 +102,13 @@ class OpfsOutputFolder implements OutputFolder {
 export class OpfsOutputTarget implements OutputTarget {
   /** The folder of the last create(). */
   last: OpfsOutputFolder | undefined;
-  private count = 0;
 
   private constructor(private readonly root: FileSystemDirectoryHandle) {}
 
   /**
-   * The page's OPFS folder, emptied of earlier outputs (a merge keeps one at a time), or why
-   * this browser cannot write there (no OPFS, no sync access handles, a private window).
+   * The page's OPFS folder, emptied of earlier outputs (a merge keeps one at a time; an output
+   * another tab is still writing is busy and stays), or why this browser cannot write there (no
+   * OPFS, no sync access handles, a private window).
    */
   static async open(): Promise<OpfsOutputTarget | { problem: string }> {
     if (typeof FileSystemSyncAccessHandle === 'undefined' || typeof navigator.storage?.getDirectory !== 'function') {
@@ -116,10 +116,9 @@ export class OpfsOutputTarget implements OutputTarget {
     }
     try {
       const origin = await navigator.storage.getDirectory();
-      await origin.removeEntry(OPFS_FOLDER, { recursive: true }).catch((e: DOMException) => {
-        if (e.name !== 'NotFoundError') throw e;
-      });
-      return new OpfsOutputTarget(await origin.getDirectoryHandle(OPFS_FOLDER, { create: true }));
+      const root = await origin.getDirectoryHandle(OPFS_FOLDER, { create: true });
+      for await (const name of root.keys()) await root.removeEntry(name, { recursive: true }).catch(() => undefined);
+      return new OpfsOutputTarget(root);
     } catch (e) {
       return { problem: `the Origin Private File System is not available here (${(e as Error).message})` };
     }
@@ -131,7 +130,8 @@ export class OpfsOutputTarget implements OutputTarget {
   }
 
   async create(path: string): Promise<OutputFolder> {
-    const id = `output-${++this.count}`;
+    // Unique across tabs: another tab's merge may be writing beside this one.
+    const id = `output-${Date.now()}-${Math.random().toString(36).slice(2, 10)}`;
     const folder = await this.root.getDirectoryHandle(id, { create: true });
     this.last = new OpfsOutputFolder(path, id, this.root, folder);
     return this.last;
