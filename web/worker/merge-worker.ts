@@ -74,9 +74,10 @@ function forward(event: MergeEvent): void {
     post({ type: 'progress', doneBytes: event.doneBytes, totalBytes: event.totalBytes });
   } else if (event.type === 'log') {
     post({ type: 'line', text: event.message });
-  } else {
+  } else if (event.type === 'tensor') {
     post({ type: 'line', text: describeTensor(event) });
   }
+  // 'output' names the file system's temporary folder, for the CLI's supervisor: none here.
 }
 
 async function merge(request: MergeRequest, signal: AbortSignal): Promise<void> {

@@ -7,7 +7,7 @@
  * time (the next merge removes the previous one), and the files stay in the browser's storage,
  * not in a folder of the user's, until downloaded.
  */
-import { UserError, type ByteSink, type OutputFolder, type OutputTarget } from '@mats/merge/browser';
+import { UserError, type ByteSink, type OutputFolder, type OutputSurvey, type OutputTarget } from '@mats/merge/browser';
 import { OPFS_FOLDER } from '../shared/protocol.js';
 
 /** A shard open for positioned writes. */
@@ -126,6 +126,15 @@ export class OpfsOutputTarget implements OutputTarget {
 
   async exists(): Promise<boolean> {
     // Every output gets a fresh folder: there is never anything to replace.
+    return false;
+  }
+
+  async survey(): Promise<OutputSurvey> {
+    // Inputs are dropped files, never in OPFS; open() removed what earlier merges left.
+    return { overlaps: [], temporaryFolders: [] };
+  }
+
+  async removeStale(): Promise<boolean> {
     return false;
   }
 

@@ -11,7 +11,7 @@
 export { UserError, SafetensorsError, ValidationError } from './errors.js';
 
 // I/O
-export { FileAccessError, type ByteSink, type ByteSource, type InputFiles, type MergeIo, type OutputFolder, type OutputTarget } from './io/files.js';
+export { FileAccessError, type ByteSink, type ByteSource, type InputFiles, type MergeIo, type NamedInput, type OutputFolder, type OutputSurvey, type OutputTarget } from './io/files.js';
 export { BlobInputFiles, normalizePath } from './io/blob-files.js';
 export { BlobOutputTarget } from './io/blob-output.js';
 

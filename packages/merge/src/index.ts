@@ -20,7 +20,7 @@ export {
 export { bfloat16ToNumber, doubleToBfloat16, doubleToHalf, halfToNumber } from './safetensors/float16.js';
 
 // I/O: the file system in Node (the default), File/Blob objects in a browser
-export { FileAccessError, type ByteSink, type ByteSource, type InputFiles, type MergeIo, type OutputFolder, type OutputTarget } from './io/files.js';
+export { FileAccessError, type ByteSink, type ByteSource, type InputFiles, type MergeIo, type NamedInput, type OutputFolder, type OutputSurvey, type OutputTarget } from './io/files.js';
 export { nodeInputFiles, nodeIo, nodeOutputTarget } from './io/node-io.js';
 export { BlobInputFiles, normalizePath } from './io/blob-files.js';
 export { BlobOutputTarget } from './io/blob-output.js';

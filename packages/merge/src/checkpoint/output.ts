@@ -1,8 +1,9 @@
 /**
  * Writing a merged checkpoint: shards planned from the tensor specs and a size limit, written
  * into an OutputFolder that shows them only when every tensor is in (on the file system: a
- * temporary folder beside the target, renamed into place; io/node-output-target.ts). A failed
- * or interrupted merge never leaves something that looks like a finished model.
+ * temporary folder beside the target with an owner record, renamed into place, its errors made
+ * FileSystemErrors; io/node-output-target.ts). A failed or interrupted merge never leaves
+ * something that looks like a finished model.
  */
 import type { OutputFolder, OutputTarget } from '../io/files.js';
 import { nodeOutputTarget } from '../io/node-io.js';
@@ -67,6 +68,11 @@ export class CheckpointOutput {
   /** Where the output goes. */
   get target(): string {
     return this.folder.path;
+  }
+
+  /** Where the files are until commit, when that is a folder of its own (the file system's `.NAME.partial-*`). */
+  get tempFolder(): string | undefined {
+    return this.folder.temporaryPath;
   }
 
   /** Writes a tensor, or the chunk of it that starts at element offset. */

@@ -6,7 +6,7 @@
  * OPFS target implements the same interface.
  */
 import { UserError } from '../errors.js';
-import type { ByteSink, OutputFolder, OutputTarget } from './files.js';
+import type { ByteSink, OutputFolder, OutputSurvey, OutputTarget } from './files.js';
 
 class BlobFileSink implements ByteSink {
   private parts: { position: number; blob: Blob }[] = [];
@@ -88,6 +88,15 @@ export class BlobOutputTarget implements OutputTarget {
 
   async exists(path: string): Promise<boolean> {
     return this.outputs.has(path);
+  }
+
+  async survey(): Promise<OutputSurvey> {
+    // Blobs are never inputs, and an output is visible whole or not at all: nothing to find.
+    return { overlaps: [], temporaryFolders: [] };
+  }
+
+  async removeStale(): Promise<boolean> {
+    return false;
   }
 
   async create(path: string, force: boolean): Promise<OutputFolder> {

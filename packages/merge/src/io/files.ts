@@ -8,6 +8,7 @@
  * app adds one on the Origin Private File System). The pipeline, the checkpoint reader and the
  * safetensors reader and writer see only these interfaces, so the CLI and the page run one engine.
  */
+import type { TemporaryFolder } from '../checkpoint/temporary-folders.js';
 
 /** Positioned reads of one file: tensors are read range by range, never the whole file. */
 export interface ByteSource {
@@ -68,6 +69,11 @@ export interface ByteSink {
 export interface OutputFolder {
   /** Where the output goes, as messages name it. */
   readonly path: string;
+  /**
+   * Where the files are until commit, when that is a place of its own that someone may have to
+   * remove after a crash (Node: the `.NAME.partial-*` folder the CLI's supervisor watches).
+   */
+  readonly temporaryPath?: string;
   /** Creates a file of `size` bytes (zeros until written). */
   createFile(name: string, size: number): Promise<ByteSink>;
   /** Makes every file visible at the target (Node: renames the temporary folder into place). */
@@ -76,10 +82,28 @@ export interface OutputFolder {
   abort(): Promise<void>;
 }
 
+/** An input as the config names it (`models[1]`, `base`, `the config`), for the output's checks. */
+export interface NamedInput {
+  readonly role: string;
+  readonly path: string;
+}
+
+/** What OutputTarget.survey finds in the way of an output before any tensor is read. */
+export interface OutputSurvey {
+  /** The output is, or holds, an input: refused even with --force. */
+  readonly overlaps: readonly string[];
+  /** Temporary folders of earlier merges into the same output, judged (stale, running, unknown). */
+  readonly temporaryFolders: readonly TemporaryFolder[];
+}
+
 /** Where merged checkpoints can be written. */
 export interface OutputTarget {
   /** Whether something is already at path (a merge refuses to replace it without force). */
   exists(path: string): Promise<boolean>;
+  /** The checks of path against the inputs and earlier merges, before anything is read (nothing to find where outputs live apart from inputs). */
+  survey(path: string, inputs: readonly NamedInput[]): Promise<OutputSurvey>;
+  /** Removes a temporary folder survey judged stale, if it still is; whether it did. */
+  removeStale(folder: TemporaryFolder): Promise<boolean>;
   /** Starts an output at path; refuses an existing one unless force (and what force may replace). */
   create(path: string, force: boolean): Promise<OutputFolder>;
 }

@@ -22,6 +22,8 @@ export const nodeInputFiles: InputFiles = {
 
 export const nodeOutputTarget: OutputTarget = {
   exists: async () => unavailable('checking the output path'),
+  survey: async () => unavailable('checking the output path'),
+  removeStale: async () => unavailable('removing a temporary folder'),
   create: async () => unavailable('writing an output'),
 };
 

@@ -1,13 +1,19 @@
 /**
  * OutputTarget on the file system (Node): an output is written into a hidden `.NAME.partial-*`
  * folder beside the target and renamed into place at commit, so a failed or interrupted merge
- * never leaves something that looks like a finished model.
+ * never leaves something that looks like a finished model. The folder holds an owner record
+ * until the rename, so a later run can tell a folder left by a killed merge (and remove it) from
+ * one being written (checkpoint/temporary-folders.ts). A refusal of the file system (ENOSPC,
+ * EFBIG, EACCES, ...) becomes a FileSystemError naming the file: the user's to fix, not a bug.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { INDEX_FILE } from '../checkpoint/shard-index.js';
+import { findTemporaryFolders, OWNER_FILE, removeIfStale, temporaryPrefix, writeOwner } from '../checkpoint/temporary-folders.js';
 import { UserError } from '../errors.js';
+import { outputOverlapsInputs } from '../pipeline/output-overlap.js';
+import { fileStep } from '../util/file-errors.js';
 import type { ByteSink, OutputFolder, OutputTarget } from './files.js';
 
 const CHUNK = 1 << 30;
@@ -39,28 +45,32 @@ export class NodeFileSink implements ByteSink {
   ) {}
 
   /** Creates (or truncates) path at `size` bytes: an unfinished file has zeros, not a short read, where tensors are missing. */
-  static async create(path: string, size: number): Promise<NodeFileSink> {
-    const handle = await open(path, 'w');
-    try {
-      await handle.truncate(size);
-    } catch (e) {
-      await handle.close();
-      throw e;
-    }
-    return new NodeFileSink(path, handle);
+  static create(path: string, size: number): Promise<NodeFileSink> {
+    return fileStep(path, 'create', async () => {
+      const handle = await open(path, 'w');
+      try {
+        await handle.truncate(size);
+      } catch (e) {
+        await handle.close();
+        throw e;
+      }
+      return new NodeFileSink(path, handle);
+    });
   }
 
-  async write(bytes: Uint8Array, position: number): Promise<void> {
-    let done = 0;
-    while (done < bytes.length) {
-      const length = Math.min(CHUNK, bytes.length - done);
-      const { bytesWritten } = await this.handle.write(bytes, done, length, position + done);
-      done += bytesWritten;
-    }
+  write(bytes: Uint8Array, position: number): Promise<void> {
+    return fileStep(this.path, 'write', async () => {
+      let done = 0;
+      while (done < bytes.length) {
+        const length = Math.min(CHUNK, bytes.length - done);
+        const { bytesWritten } = await this.handle.write(bytes, done, length, position + done);
+        done += bytesWritten;
+      }
+    });
   }
 
   close(): Promise<void> {
-    return this.handle.close();
+    return fileStep(this.path, 'write', () => this.handle.close());
   }
 
   async abort(): Promise<void> {
@@ -74,46 +84,60 @@ class NodeOutputFolder implements OutputFolder {
   constructor(
     /** The target, absolute. */
     readonly path: string,
-    readonly tempFolder: string,
+    readonly temporaryPath: string,
     private readonly force: boolean,
   ) {}
 
   createFile(name: string, size: number): Promise<ByteSink> {
-    return NodeFileSink.create(join(this.tempFolder, name), size);
+    return NodeFileSink.create(join(this.temporaryPath, name), size);
   }
 
   async commit(): Promise<void> {
+    // The owner record goes before the rename: the output holds the checkpoint alone.
+    await fileStep(join(this.temporaryPath, OWNER_FILE), 'remove', () => rm(join(this.temporaryPath, OWNER_FILE)));
     let old: string | undefined;
     if (await pathExists(this.path)) {
       if (!this.force) throw new UserError(`output ${this.path} appeared during the merge; pass --force to replace it`);
       await checkReplaceable(this.path);
       old = join(dirname(this.path), `.${basename(this.path)}.old-${randomBytes(4).toString('hex')}`);
-      await rename(this.path, old);
+      await fileStep(this.path, 'replace', () => rename(this.path, old!));
     }
-    await rename(this.tempFolder, this.path);
+    await fileStep(this.path, 'rename the finished output to', () => rename(this.temporaryPath, this.path));
     this.finished = true;
     if (old !== undefined) await rm(old, { recursive: true, force: true });
   }
 
   async abort(): Promise<void> {
     if (this.finished) return;
-    await rm(this.tempFolder, { recursive: true, force: true });
+    await rm(this.temporaryPath, { recursive: true, force: true });
   }
 }
 
 export const nodeOutputTarget: OutputTarget = {
   exists: pathExists,
 
-  /** Creates the temporary folder beside target. Refuses an existing target unless force. */
+  async survey(path, inputs) {
+    return { overlaps: await outputOverlapsInputs(path, inputs), temporaryFolders: await findTemporaryFolders(path) };
+  },
+
+  removeStale: removeIfStale,
+
+  /** Creates the temporary folder beside target, with its owner record. Refuses an existing target unless force. */
   async create(target, force) {
     const full = resolve(target);
     if (await pathExists(full)) {
       if (!force) throw new UserError(`output ${full} already exists; pass --force to replace it`);
       await checkReplaceable(full);
     }
-    await mkdir(dirname(full), { recursive: true });
-    const temp = join(dirname(full), `.${basename(full)}.partial-${randomBytes(4).toString('hex')}`);
-    await mkdir(temp);
+    await fileStep(dirname(full), "create the output's parent folder", () => mkdir(dirname(full), { recursive: true }));
+    const temp = join(dirname(full), `${temporaryPrefix(full)}${randomBytes(4).toString('hex')}`);
+    await fileStep(temp, 'create the temporary output folder', () => mkdir(temp));
+    try {
+      await fileStep(join(temp, OWNER_FILE), 'write', () => writeOwner(temp));
+    } catch (e) {
+      await rm(temp, { recursive: true, force: true });
+      throw e;
+    }
     return new NodeOutputFolder(full, temp, force);
   },
 };

@@ -7,9 +7,10 @@
 import type { Backend } from '@mats/core';
 import { Checkpoint, DEFAULT_ALIASES, type AliasMap } from '../checkpoint/checkpoint.js';
 import { planShards, type ShardPlan } from '../checkpoint/output.js';
+import type { TemporaryFolder } from '../checkpoint/temporary-folders.js';
 import type { MergeConfig } from '../config/load.js';
 import { ValidationError } from '../errors.js';
-import type { InputFiles, MergeIo } from '../io/files.js';
+import type { InputFiles, MergeIo, NamedInput } from '../io/files.js';
 import { nodeIo } from '../io/node-io.js';
 import type { StatisticKind, TensorDescriptor } from '../methods/method.js';
 import { dtypeBytes, isFloatDType, isReadableDType, type SafetensorsDType, type WritableDType } from '../safetensors/dtype.js';
@@ -38,6 +39,8 @@ export interface PlanOptions {
   readonly chunkElements?: number;
   /** Where inputs are read and the output written (default: the file system). */
   readonly io?: MergeIo;
+  /** Merge inputs that hold NaN or Inf, with a warning (also config.allowNonFinite). */
+  readonly allowNonFinite?: boolean;
 }
 
 export interface MemoryEstimate {
@@ -66,6 +69,12 @@ export interface MergePlan {
   readonly metadata: Readonly<Record<string, string>>;
   /** Where inputs are read and the output written. */
   readonly io: MergeIo;
+  /** NaN and Inf in the inputs are merged with a warning instead of refused (pipeline/nonfinite.ts). */
+  readonly allowNonFinite: boolean;
+  /** Found while planning, for the user: non-finite statistics under allowNonFinite. */
+  readonly warnings: readonly string[];
+  /** Temporary folders of earlier merges into the same output (checkpoint/temporary-folders.ts); the merge removes the stale ones. */
+  readonly temporaryFolders: readonly TemporaryFolder[];
   /** Closes every input file. */
   close(): Promise<void>;
 }
@@ -118,9 +127,20 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
     }
   }
 
+  const warnings: string[] = [];
+  const allowNonFinite = options.allowNonFinite === true || config.allowNonFinite;
   const outputPath = options.out ?? config.output.path;
+  let temporaryFolders: TemporaryFolder[] = [];
   if (outputPath === undefined) problems.add('output.path: no output folder; set output.path in the config or pass --out DIR');
-  else if (!options.force && (await io.output.exists(outputPath))) problems.add(`output ${outputPath} already exists; pass --force to replace it`);
+  else {
+    const survey = await io.output.survey(outputPath, namedInputs(config));
+    for (const p of survey.overlaps) problems.add(p);
+    if (survey.overlaps.length === 0 && !options.force && (await io.output.exists(outputPath))) problems.add(`output ${outputPath} already exists; pass --force to replace it`);
+    temporaryFolders = [...survey.temporaryFolders];
+    for (const folder of temporaryFolders) {
+      if (folder.state === 'running') problems.add(`output ${outputPath}: another merge is writing it: ${folder.path} (${folder.reason}); wait for it to finish, or stop it`);
+    }
+  }
 
   const backend = await createBackend(config.backend, config.precision);
   if ('problem' in backend) problems.add(backend.problem);
@@ -239,7 +259,7 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
       });
     }
   }
-  await checkStatisticsValues(toCheck, problems);
+  await checkStatisticsValues(toCheck, problems, { allow: allowNonFinite, warn: (w) => warnings.push(w) });
 
   const all = problems.all();
   if (all.length > 0 || binding === undefined || 'problem' in backend || outputPath === undefined) {
@@ -271,8 +291,23 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
     memory: estimateMemory(tensors, binding, elementwise, chunkElements, config.precision === 'float64' ? 8 : 4, usesBase),
     metadata,
     io,
+    allowNonFinite,
+    warnings,
+    temporaryFolders,
     close: closeAll,
   };
+}
+
+/** Every path the config reads: the output may be none of them, nor hold one. */
+function namedInputs(config: MergeConfig): NamedInput[] {
+  const inputs: NamedInput[] = [];
+  if (config.base !== undefined) inputs.push({ role: 'base', path: config.base });
+  config.models.forEach((m, i) => {
+    inputs.push({ role: `models[${i}]`, path: m.path });
+    if (m.stats !== undefined) inputs.push({ role: `models[${i}].stats`, path: m.stats });
+  });
+  inputs.push({ role: 'the config', path: config.source }); // '<inline>' resolves to nothing: skipped
+  return inputs;
 }
 
 /** Names a statistics key of model i may use for each merged tensor (the reference's, and model i's own under tied weights), with the tensor's shape. */
