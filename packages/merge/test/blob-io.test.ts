@@ -167,6 +167,12 @@ describe('BlobInputFiles', () => {
     expect(files.dirname('m/sub/x.bin')).toBe('m/sub');
     expect(files.dirname('a.safetensors')).toBe('');
     expect(files.join('m', 'model.safetensors.index.json')).toBe('m/model.safetensors.index.json');
+    expect(files.isAbsolute('/m')).toBe(true);
+    expect(files.isAbsolute('m')).toBe(false);
+    expect(files.relative('', 'm/sub/x.bin')).toBe('m/sub/x.bin');
+    expect(files.relative('m/sub', 'm/a.bin')).toBe('../a.bin');
+    expect(files.relative('m', 'm')).toBe('');
+    expect(files.relative('./m/', 'n/x')).toBe('../n/x');
   });
 
   it('has folders where paths share a prefix, and says ENOENT, EISDIR and ENOTDIR as the file system does', async () => {

@@ -92,6 +92,18 @@ export class BlobInputFiles implements InputFiles {
     return slash < 0 ? '' : key.slice(0, slash);
   }
 
+  /** A path from the root: '/base'. The dropped files' own paths are all relative to it. */
+  isAbsolute(path: string): boolean {
+    return path.startsWith('/');
+  }
+
+  relative(from: string, to: string): string {
+    const [a, b] = [normalizePath(from).split('/').filter((x) => x !== ''), normalizePath(to).split('/').filter((x) => x !== '')];
+    let common = 0;
+    while (common < a.length && common < b.length && a[common] === b[common]) common++;
+    return [...a.slice(common).map(() => '..'), ...b.slice(common)].join('/');
+  }
+
   join(folder: string, name: string): string {
     return normalizePath(`${folder}/${name}`);
   }

@@ -42,6 +42,10 @@ export interface InputFiles {
   resolve(baseDir: string, path: string): string;
   /** The folder that holds path. */
   dirname(path: string): string;
+  /** Whether path names a place on its own (not relative to some folder). */
+  isAbsolute(path: string): boolean;
+  /** The path of `to` relative to the folder `from` ('' when they are the same). */
+  relative(from: string, to: string): string;
   /** The path of `name` (a file name, or a relative path without '..') inside folder. */
   join(folder: string, name: string): string;
   /** Rejects with FileAccessError when nothing can be opened at path. */

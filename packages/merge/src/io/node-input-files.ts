@@ -4,7 +4,7 @@
  * several calls into one typed array.
  */
 import { open, readdir, readFile, stat, type FileHandle } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { FileAccessError, type ByteSource, type InputFiles } from './files.js';
 
 const CHUNK = 1 << 30;
@@ -43,6 +43,8 @@ class NodeFileSource implements ByteSource {
 export const nodeInputFiles: InputFiles = {
   resolve: (baseDir, path) => (isAbsolute(path) ? path : resolve(baseDir, path)),
   dirname,
+  isAbsolute,
+  relative,
   join,
 
   async kind(path) {

@@ -13,6 +13,8 @@ function unavailable(what: string): never {
 export const nodeInputFiles: InputFiles = {
   resolve: () => unavailable('resolving a path'),
   dirname: () => unavailable('resolving a path'),
+  isAbsolute: () => unavailable('resolving a path'),
+  relative: () => unavailable('resolving a path'),
   join: () => unavailable('resolving a path'),
   kind: async () => unavailable('opening an input'),
   list: async () => unavailable('listing a folder'),
