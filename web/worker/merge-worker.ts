@@ -53,7 +53,7 @@ function failure(e: unknown, cancelled: boolean): FromWorker {
 
 async function open(request: MergeRequest, output: MergeIo['output']): Promise<MergePlan> {
   const inputs = new BlobInputFiles(request.files);
-  const config = parseConfig(request.configText, CONFIG_NAME, '', inputs);
+  const config = parseConfig(request.configText, CONFIG_NAME, '', { inputs });
   return planMerge(config, { io: { inputs, output }, chunkElements: CHUNK_ELEMENTS });
 }
 

@@ -112,7 +112,7 @@ describe('the same merge through the file system and through Blobs', () => {
       const inputs = new BlobInputFiles(await blobsOf(dir));
       const output = new BlobOutputTarget();
       const io: MergeIo = { inputs, output };
-      const inBlobs = await planMerge(parseConfig(text, 'merge.yaml', '', inputs), { chunkElements: 7, io });
+      const inBlobs = await planMerge(parseConfig(text, 'merge.yaml', '', { inputs }), { chunkElements: 7, io });
       try {
         await runMerge(inBlobs);
       } finally {
@@ -143,7 +143,7 @@ describe('the same merge through the file system and through Blobs', () => {
     const text = configText('ties', '{}');
     const fromDisk = await planMerge(parseConfig(text, join(dir, 'merge.yaml'), dir)).catch((e: unknown) => e);
     const inputs = new BlobInputFiles(await blobsOf(dir));
-    const fromBlobs = await planMerge(parseConfig(text, 'merge.yaml', '', inputs), { io: { inputs, output: new BlobOutputTarget() } }).catch((e: unknown) => e);
+    const fromBlobs = await planMerge(parseConfig(text, 'merge.yaml', '', { inputs }), { io: { inputs, output: new BlobOutputTarget() } }).catch((e: unknown) => e);
     expect(fromDisk).toBeInstanceOf(ValidationError);
     expect(fromBlobs).toBeInstanceOf(ValidationError);
     expect((fromDisk as Error).message).toMatch(/models\[0\]: .*math\.safetensors: tensor data runs past the end of the file/);
@@ -261,7 +261,7 @@ describe('BlobOutputTarget', () => {
     await writeInputs(dir);
     const inputs = new BlobInputFiles(await blobsOf(dir));
     const output = new BlobOutputTarget();
-    const plan = await planMerge(parseConfig(configText('task_arithmetic', '{}'), 'merge.yaml', '', inputs), { io: { inputs, output } });
+    const plan = await planMerge(parseConfig(configText('task_arithmetic', '{}'), 'merge.yaml', '', { inputs }), { io: { inputs, output } });
     const controller = new AbortController();
     let tensors = 0;
     try {

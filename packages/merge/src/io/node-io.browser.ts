@@ -31,4 +31,6 @@ export const nodeOutputTarget: OutputTarget = {
 
 export const createNodeFile = async (_path: string, _size: number): Promise<ByteSink> => unavailable('writing a file');
 
+export const pathExistsSync = (_path: string): boolean => unavailable('checking a path');
+
 export const nodeIo: MergeIo = { inputs: nodeInputFiles, output: nodeOutputTarget };

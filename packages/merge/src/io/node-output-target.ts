@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { isCompanionFile } from '../checkpoint/hf-folder.js';
 import { INDEX_FILE } from '../checkpoint/shard-index.js';
 import { findTemporaryFolders, OWNER_FILE, removeIfStale, temporaryPrefix, writeOwner } from '../checkpoint/temporary-folders.js';
 import { UserError } from '../errors.js';
@@ -31,7 +32,7 @@ export async function pathExists(path: string): Promise<boolean> {
 async function checkReplaceable(target: string): Promise<void> {
   const info = await stat(target);
   if (!info.isDirectory()) throw new UserError(`output ${target} exists and is not a folder; refusing to replace it even with --force`);
-  const foreign = (await readdir(target)).filter((f) => !f.endsWith('.safetensors') && f !== INDEX_FILE);
+  const foreign = (await readdir(target)).filter((f) => !f.endsWith('.safetensors') && f !== INDEX_FILE && !isCompanionFile(f));
   if (foreign.length > 0) {
     throw new UserError(`output ${target} holds files that are not a checkpoint (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''}); refusing to replace it even with --force`);
   }
