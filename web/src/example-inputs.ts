@@ -1,7 +1,9 @@
 /**
  * Small generated checkpoints for driving the page (its test, its screenshot): a base as a
- * sharded folder, a fine-tuned model as one file, another as a sharded folder, and statistics
- * files for both (Fisher for every tensor, K-FAC Grams for the weights).
+ * sharded Hugging Face folder (config.json, generation_config.json and tokenizer files beside
+ * the shards, which a merge copies into its output), a fine-tuned model as one file, another as
+ * a sharded folder, and statistics files for both (Fisher for every tensor, K-FAC Grams for the
+ * weights).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -60,9 +62,18 @@ export async function writeShardedCheckpoint(folder: string, tensors: readonly T
   await writeFile(join(folder, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
 }
 
-/** base/ (2 shards), math.safetensors, code/ (3 shards), and (unless told not to) math.stats.safetensors and code.stats.safetensors in dir. */
+/** What a Hugging Face model folder holds beside its tensors (a made-up tiny model and a 4-token BPE tokenizer). */
+export const EXAMPLE_FOLDER_FILES: Readonly<Record<string, string>> = {
+  'config.json': `${JSON.stringify({ architectures: ['TinyMlp'], model_type: 'tiny-mlp', hidden_size: 16, torch_dtype: 'float32' }, null, 2)}\n`,
+  'generation_config.json': `${JSON.stringify({ max_new_tokens: 8 })}\n`,
+  'tokenizer.json': `${JSON.stringify({ version: '1.0', added_tokens: [], model: { type: 'BPE', vocab: { a: 0, b: 1, ab: 2, '<unk>': 3 }, merges: ['a b'] } })}\n`,
+  'tokenizer_config.json': `${JSON.stringify({ model_max_length: 64, unk_token: '<unk>' })}\n`,
+};
+
+/** base/ (2 shards and EXAMPLE_FOLDER_FILES), math.safetensors, code/ (3 shards), and (unless told not to) math.stats.safetensors and code.stats.safetensors in dir. */
 export async function writeExampleInputs(dir: string, shapes: Readonly<Record<string, readonly number[]>> = EXAMPLE_SHAPES, withStatistics = true): Promise<void> {
   await writeShardedCheckpoint(join(dir, 'base'), exampleModel(1, shapes), 2);
+  for (const [name, text] of Object.entries(EXAMPLE_FOLDER_FILES)) await writeFile(join(dir, 'base', name), text);
   await writeSafetensorsFile(join(dir, 'math.safetensors'), exampleModel(2, shapes));
   await writeShardedCheckpoint(join(dir, 'code'), exampleModel(3, shapes), 3);
   if (!withStatistics) return;
