@@ -12,6 +12,7 @@ import {
   UserError,
   allMethods,
   describePlan,
+  describeSummary,
   describeTensor,
   formatBytes,
   parseConfig,
@@ -93,14 +94,11 @@ async function merge(request: MergeRequest, signal: AbortSignal): Promise<void> 
     post({ type: 'line', text: `backend: ${plan.backend.name} (${plan.backend.mode}), precision ${plan.config.precision}` });
     const summary = await runMerge(plan, { onEvent: forward, signal });
     const files: OutputFile[] = disk !== undefined ? await disk.last!.files() : [...memory!.outputs.get(plan.outputPath)!].map(([name, file]) => ({ name, file }));
-    const rate = summary.inputBytesRead / Math.max(summary.seconds, 1e-9);
     post({
       type: 'done',
       files,
       storage: disk !== undefined ? 'disk' : 'memory',
-      summary:
-        `wrote ${summary.outputPath}: ${summary.merged} tensors merged, ${summary.copied} copied, ${formatBytes(summary.outputBytes)} ` +
-        `in ${summary.seconds.toFixed(2)} s (${summary.passes} pass${summary.passes === 1 ? '' : 'es'}, ${formatBytes(rate)}/s read)`,
+      summary: describeSummary(summary),
     });
   } finally {
     await plan.close();

@@ -44,6 +44,27 @@ export async function buildBundle(options: BundleOptions): Promise<string> {
   return outdir;
 }
 
+/**
+ * What a browser bundle of `specifier` (a package entry, resolved from resolveDir) is made of:
+ * every module it takes and every import those make. Built in memory; esbuild fails on a node:
+ * import for platform 'browser', so a build that returns has none unresolved.
+ */
+export async function browserBundleModules(specifier: string, resolveDir: string, conditions: readonly string[] = []): Promise<{ modules: string[]; imports: string[] }> {
+  const result = await build({
+    stdin: { contents: `export * from '${specifier}';`, resolveDir, loader: 'js' },
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    conditions: [...conditions],
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  const inputs = Object.values(result.metafile.inputs);
+  return { modules: Object.keys(result.metafile.inputs), imports: inputs.flatMap((i) => i.imports.map((x) => x.path)) };
+}
+
 /** Builds the GPU test page into a new temporary directory and returns its path. */
 export function buildPage(): Promise<string> {
   return buildBundle({ entryPoints: { main: join(pageDir, 'main.ts') }, staticFiles: [join(pageDir, 'index.html')] });

@@ -31,6 +31,6 @@ export { allMethods, findMethod, methodNames } from './methods/registry.js';
 export { planMerge, type MergePlan, type PlanOptions } from './pipeline/plan.js';
 export { runMerge, type MergeEvent, type MergeSummary, type RunOptions } from './pipeline/run.js';
 export { describePlan } from './cli/describe-plan.js';
-export { describeReport, describeTensor } from './cli/describe-report.js';
+export { describeReport, describeSummary, describeTensor } from './cli/describe-report.js';
 export { formatBytes } from './util/format.js';
 export { PACKAGE_VERSION } from './version.js';

@@ -4,8 +4,8 @@
  * field swaps io/node-io.ts for io/node-io.browser.ts, which has the same exports.
  */
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { browserBundleModules } from '../../../bench/src/browser/page-build.js';
 import * as browserStub from '../src/io/node-io.browser.js';
 import * as nodeIo from '../src/io/node-io.js';
 
@@ -13,22 +13,10 @@ const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 
 describe('@mats/merge/browser', () => {
   it('bundles for the browser with no node: module and no file-system I/O in it', async () => {
-    const result = await build({
-      stdin: { contents: "export * from '@mats/merge/browser';", resolveDir: packageRoot, loader: 'ts' },
-      bundle: true,
-      platform: 'browser',
-      format: 'esm',
-      target: 'es2022',
-      conditions: ['@mats/source'],
-      write: false,
-      metafile: true,
-      logLevel: 'silent',
-    });
-    const inputs = Object.keys(result.metafile.inputs);
-    expect(inputs.some((i) => i.endsWith('packages/merge/src/pipeline/plan.ts'))).toBe(true);
-    expect(inputs.some((i) => i.endsWith('packages/merge/src/io/node-io.browser.ts'))).toBe(true);
-    expect(inputs.filter((i) => /node-io\.ts|node-input-files|node-output-target|cli-progress|node:/.test(i))).toEqual([]);
-    const imports = Object.values(result.metafile.inputs).flatMap((i) => i.imports.map((x) => x.path));
+    const { modules, imports } = await browserBundleModules('@mats/merge/browser', packageRoot, ['@mats/source']);
+    expect(modules.some((i) => i.endsWith('packages/merge/src/pipeline/plan.ts'))).toBe(true);
+    expect(modules.some((i) => i.endsWith('packages/merge/src/io/node-io.browser.ts'))).toBe(true);
+    expect(modules.filter((i) => /node-io\.ts|node-input-files|node-output-target|cli-progress|node:/.test(i))).toEqual([]);
     expect(imports.filter((p) => p.startsWith('node:'))).toEqual([]);
   });
 

@@ -1,7 +1,15 @@
-/** A merged tensor's log line, as the CLI (and the web page) prints it. */
+/** A merged tensor's log line and a merge's last line, as the CLI (and the web page) prints them. */
 import type { TensorReport } from '../methods/method.js';
-import type { MergeEvent } from '../pipeline/run.js';
-import { formatShape } from '../util/format.js';
+import type { MergeEvent, MergeSummary } from '../pipeline/run.js';
+import { formatBytes, formatRate, formatShape } from '../util/format.js';
+
+/** `wrote OUT: N tensors merged, ...`: what was written, how long it took, how fast it read. */
+export function describeSummary(summary: MergeSummary): string {
+  return (
+    `wrote ${summary.outputPath}: ${summary.merged} tensors merged, ${summary.copied} copied, ${formatBytes(summary.outputBytes)} ` +
+    `in ${summary.seconds.toFixed(2)} s (${summary.passes} pass${summary.passes === 1 ? '' : 'es'}, ${formatBytes(summary.inputBytesRead)} read at ${formatRate(summary.inputBytesRead, summary.seconds)})`
+  );
+}
 
 /** `merged NAME [shape] DTYPE in S s (report)`, or `copied ...` for a tensor copied as bytes. */
 export function describeTensor(e: Extract<MergeEvent, { type: 'tensor' }>): string {

@@ -13,7 +13,7 @@ import { planMerge, type MergePlan } from '../pipeline/plan.js';
 import { runMerge, type MergeEvent } from '../pipeline/run.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { asFileSystemError } from '../util/file-errors.js';
-import { formatBytes, formatRate } from '../util/format.js';
+import { describeSummary } from './describe-report.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { COMMANDS, findCommand, parseArgsOptions, type CommandSpec } from './commands.js';
 import { convertConfigFile } from './convert-config.js';
@@ -185,10 +185,7 @@ async function merge(plan: MergePlan, io: CliIo, options: { quiet: boolean; json
     await closeLog();
     // The log failed after the last job: the checkpoint is whole, the log is not.
     if (logError instanceof FileSystemError) throw new FileSystemError(logError.file, logError.code, `${logError.message}; the merge itself finished: ${summary.outputPath} is complete`);
-    io.stdout.write(
-      `wrote ${summary.outputPath}: ${summary.merged} tensors merged, ${summary.copied} copied, ${formatBytes(summary.outputBytes)} ` +
-        `in ${summary.seconds.toFixed(2)} s (${summary.passes} pass${summary.passes === 1 ? '' : 'es'}, ${formatBytes(summary.inputBytesRead)} read at ${formatRate(summary.inputBytesRead, summary.seconds)})\n`,
-    );
+    io.stdout.write(`${describeSummary(summary)}\n`);
     return 0;
   } finally {
     progress.stop();
