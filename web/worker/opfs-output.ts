@@ -131,7 +131,7 @@ export class OpfsOutputTarget implements OutputTarget {
 
   async survey(): Promise<OutputSurvey> {
     // Inputs are dropped files, never in OPFS; open() removed what earlier merges left.
-    return { overlaps: [], temporaryFolders: [] };
+    return { overlaps: [], temporaryFolders: [], shardFolders: [] };
   }
 
   async removeStale(): Promise<boolean> {

@@ -10,7 +10,7 @@ import { nodeOutputTarget } from '../io/node-io.js';
 import type { FloatArray } from '../safetensors/decode.js';
 import { tensorByteLength, type TensorSpec } from '../safetensors/layout.js';
 import { SafetensorsWriter } from '../safetensors/writer.js';
-import { INDEX_FILE, SINGLE_FILE } from './shard-index.js';
+import { INDEX_FILE, SINGLE_FILE, shardFileName, shardIndexText } from './shard-index.js';
 
 export interface ShardPlan {
   /** File name inside the output folder. */
@@ -37,8 +37,7 @@ export function planShards(specs: readonly TensorSpec[], maxBytes: number): Shar
   }
   if (groups.length === 0) groups.push({ tensors: [], bytes: 0 });
   const n = groups.length;
-  const pad = (i: number) => String(i).padStart(5, '0');
-  return groups.map((g, i) => ({ ...g, file: n === 1 ? SINGLE_FILE : `model-${pad(i + 1)}-of-${pad(n)}.safetensors` }));
+  return groups.map((g, i) => ({ ...g, file: n === 1 ? SINGLE_FILE : shardFileName(i + 1, n) }));
 }
 
 export class CheckpointOutput {
@@ -99,12 +98,9 @@ export class CheckpointOutput {
       }
     }
     if (this.shards.length > 1) {
-      const weightMap: Record<string, string> = {};
-      const names = [...this.shardOf.keys()].sort();
-      for (const n of names) weightMap[n] = this.shardOf.get(n)!.file;
+      const weightMap = new Map([...this.shardOf].map(([name, shard]) => [name, shard.file]));
       const total = this.shards.reduce((s, x) => s + x.bytes, 0);
-      const index = { metadata: { total_size: total, ...this.metadata }, weight_map: weightMap };
-      const bytes = new TextEncoder().encode(`${JSON.stringify(index, null, 2)}\n`);
+      const bytes = new TextEncoder().encode(shardIndexText(weightMap, total, this.metadata));
       const sink = await this.folder.createFile(INDEX_FILE, bytes.length);
       await sink.write(bytes, 0);
       await sink.close();

@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { SHARDS_FOLDER } from './completion-record.js';
 
 /** The owner record inside a temporary folder; removed just before the folder is renamed into place. */
 export const OWNER_FILE = '.mats-merge-owner.json';
@@ -132,9 +133,17 @@ async function readOwner(folder: string): Promise<FolderOwner | undefined> {
 }
 
 /** The temporary folders of output target that exist now, judged. */
-export async function findTemporaryFolders(target: string): Promise<TemporaryFolder[]> {
-  const parent = dirname(target);
-  const prefix = temporaryPrefix(target);
+export function findTemporaryFolders(target: string): Promise<TemporaryFolder[]> {
+  return findTemporaryFoldersIn(dirname(target), temporaryPrefix(target));
+}
+
+/** Temporary (and leftover staging) folders of every shard of a distributed merge writing into target (checkpoint/shard-output.ts). */
+export function findShardTemporaryFolders(target: string): Promise<TemporaryFolder[]> {
+  return findTemporaryFoldersIn(join(target, SHARDS_FOLDER), '.shard-');
+}
+
+/** The folders in parent whose names start with prefix, judged by their owner records. */
+export async function findTemporaryFoldersIn(parent: string, prefix: string): Promise<TemporaryFolder[]> {
   let entries: string[];
   try {
     entries = (await readdir(parent)).filter((e) => e.startsWith(prefix)).sort();

@@ -92,7 +92,7 @@ export class BlobOutputTarget implements OutputTarget {
 
   async survey(): Promise<OutputSurvey> {
     // Blobs are never inputs, and an output is visible whole or not at all: nothing to find.
-    return { overlaps: [], temporaryFolders: [] };
+    return { overlaps: [], temporaryFolders: [], shardFolders: [] };
   }
 
   async removeStale(): Promise<boolean> {

@@ -98,6 +98,8 @@ export interface OutputSurvey {
   readonly overlaps: readonly string[];
   /** Temporary folders of earlier merges into the same output, judged (stale, running, unknown). */
   readonly temporaryFolders: readonly TemporaryFolder[];
+  /** Temporary folders of shards of a distributed merge writing into the output (`mats merge --shard`; checkpoint/shard-output.ts). */
+  readonly shardFolders: readonly TemporaryFolder[];
 }
 
 /** Where merged checkpoints can be written. */

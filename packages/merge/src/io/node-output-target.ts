@@ -11,7 +11,8 @@ import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs
 import { basename, dirname, join, resolve } from 'node:path';
 import { isCompanionFile } from '../checkpoint/hf-folder.js';
 import { INDEX_FILE } from '../checkpoint/shard-index.js';
-import { findTemporaryFolders, OWNER_FILE, removeIfStale, temporaryPrefix, writeOwner } from '../checkpoint/temporary-folders.js';
+import { SHARDS_FOLDER } from '../checkpoint/completion-record.js';
+import { findShardTemporaryFolders, findTemporaryFolders, OWNER_FILE, removeIfStale, temporaryPrefix, writeOwner } from '../checkpoint/temporary-folders.js';
 import { UserError } from '../errors.js';
 import { outputOverlapsInputs } from '../pipeline/output-overlap.js';
 import { fileStep } from '../util/file-errors.js';
@@ -28,11 +29,11 @@ export async function pathExists(path: string): Promise<boolean> {
   }
 }
 
-/** Whether an existing path may be replaced by --force: a previous output, or an empty folder. */
+/** Whether an existing path may be replaced by --force: a previous output (single-process or distributed), or an empty folder. */
 async function checkReplaceable(target: string): Promise<void> {
   const info = await stat(target);
   if (!info.isDirectory()) throw new UserError(`output ${target} exists and is not a folder; refusing to replace it even with --force`);
-  const foreign = (await readdir(target)).filter((f) => !f.endsWith('.safetensors') && f !== INDEX_FILE && !isCompanionFile(f));
+  const foreign = (await readdir(target)).filter((f) => !f.endsWith('.safetensors') && f !== INDEX_FILE && f !== SHARDS_FOLDER && !isCompanionFile(f));
   if (foreign.length > 0) {
     throw new UserError(`output ${target} holds files that are not a checkpoint (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''}); refusing to replace it even with --force`);
   }
@@ -118,7 +119,7 @@ export const nodeOutputTarget: OutputTarget = {
   exists: pathExists,
 
   async survey(path, inputs) {
-    return { overlaps: await outputOverlapsInputs(path, inputs), temporaryFolders: await findTemporaryFolders(path) };
+    return { overlaps: await outputOverlapsInputs(path, inputs), temporaryFolders: await findTemporaryFolders(path), shardFolders: await findShardTemporaryFolders(path) };
   },
 
   removeStale: removeIfStale,
