@@ -214,6 +214,9 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
         });
         // A failed write surfaces at the next await; until then it must not be unhandled.
         pendingWrite.catch(() => undefined);
+        // Overlap only short elementwise jobs with the write: a method that solves may compute
+        // for minutes without yielding, and its tensor must be written and reported before that.
+        if (!plan.elementwise) await pendingWrite;
       }
       const bytes = jobInputBytes(plan, item);
       done += bytes;
