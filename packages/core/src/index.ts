@@ -51,3 +51,7 @@ export type {
   ReferenceSettings,
 } from './solver/pcg-types.js';
 export type { SolveOptions, SolveResult } from './solver/solve-types.js';
+
+// Spectrum estimates (diagnostics)
+export { denseExtremes, lanczosExtremes, tridiagonalEigenvalues } from './spectrum/lanczos-extremes.js';
+export type { SpectrumEstimate } from './spectrum/lanczos-extremes.js';

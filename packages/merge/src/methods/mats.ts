@@ -10,35 +10,60 @@
  * solver: cg runs PCG, solver: exact takes dispatch's closed form (two Kroneckers included);
  * reference: true is the paper's solver (unpreconditioned CG, a fixed iteration count,
  * scipy's legacy stopping rule, from the task-arithmetic initialisation).
+ *
+ * Factors (factor-controls.ts): off-diagonal shrink, damping of every factor, of G_i alone and
+ * of A_i alone (relative to the mean eigenvalue, or absolute), per-task normalisation of G_i;
+ * per tensor pattern through `tensors` rules; a weight's bias folded into it (bias-folding.ts).
+ * The default damps G_i by its mean eigenvalue (grad_damping 1): undamped K-FAC merges of the
+ * demo's zoo score ~14% when solved to convergence (README, "What moved the number").
+ * iterations: 0 returns the initialisation exactly.
  */
 import { solve, type Backend, type SolveOptions, type Tensor } from '@mats/core';
 import { z } from 'zod';
-import { defineMethod, type BoundMethod, type MethodCall, type TensorJob } from './method.js';
-import { gramKnobs } from './regmean.js';
+import type { FloatArray } from '../safetensors/decode.js';
+import { factorKnobSchemas, NO_DAMPING } from './factor-controls.js';
+import { defineMethod, type BoundMethod, type MethodCall, type TensorDescriptor, type TensorResult } from './method.js';
 import { solveReport } from './solve-report.js';
 import { DEFAULT_FISHER_FLOOR } from './statistic-factors.js';
-import { SUBSPACES, subspaceNeeds, type Subspace } from './subspace.js';
-import { mergeInSubspace } from './subspace-merge.js';
+import { subspaceNeeds, type Subspace } from './subspace.js';
+import { describeSubspaceMerge, mergeInSubspace, type MergeBlock } from './subspace-merge.js';
+import type { TaskSystem } from './task-system.js';
+import { subspaceChoiceSchema, tensorRuleSchema, TensorSettings } from './tensor-rules.js';
 
 /** Initialisations that are not a method's output. */
 const PLAIN_INITS = ['zeros', 'base'] as const;
 
-const MATS_DEFAULTS = { preconditioner: 'auto', rtol: 1e-5, atol: 0, init_lambda: 0.3 } as const;
+/**
+ * grad_damping: G_i + 1 * (tr G_i / n) I, chosen on the demo's validation data and checked on
+ * other zoos (README); reference: true keeps the paper's undamped factors.
+ */
+const MATS_DEFAULTS = { preconditioner: 'auto', rtol: 1e-5, atol: 0, init_lambda: 0.3, grad_damping: { relative: 1, absolute: 0 } } as const;
 
 export const matsParameters = z
   .strictObject({
     /** The task subspace C_i; auto: per tensor, the richest with statistics in every model. */
-    subspace: z.enum([...SUBSPACES, 'auto']).default('auto'),
-    /** CG iteration budget (the paper: 100). */
-    iterations: z.number().int().positive().default(100),
+    subspace: subspaceChoiceSchema.default('auto'),
+    /** CG iteration budget (the paper: 100); 0 returns the initialisation. */
+    iterations: z.number().int().gte(0).default(100),
     /** Initial guess: zeros, base, or any method's output on the same tensor (task_arithmetic: the paper's). */
     init: z.string().min(1).default('task_arithmetic'),
     /** lambda of init: task_arithmetic (the paper: 0.3). */
     init_lambda: z.number().finite().optional(),
     /** Parameters of the init method (init: ties, say). */
     init_parameters: z.record(z.string(), z.unknown()).optional(),
-    shrink: gramKnobs.shrink.default(1),
-    damping: gramKnobs.damping.default(0),
+    shrink: factorKnobSchemas.shrink.default(1),
+    /** Every factor: a number is relative (delta * mean eigenvalue), or {relative, absolute}. */
+    damping: factorKnobSchemas.damping.default(NO_DAMPING),
+    /** G_i alone (kfac), added to damping; default relative 1 (0 with reference: true). */
+    grad_damping: factorKnobSchemas.grad_damping.optional(),
+    /** A_i alone (gram, kfac), added to damping. */
+    input_damping: factorKnobSchemas.input_damping.default(NO_DAMPING),
+    /** G_i -> G_i / (tr G_i / n) before damping: every task's G gets mean eigenvalue 1. */
+    normalize_grad: factorKnobSchemas.normalize_grad.default(false),
+    /** Merge a weight and its bias as one block [W | b] where every model has the weight's input_mean. */
+    fold_bias: z.boolean().default(true),
+    /** Per tensor pattern: subspace and factor knobs; the first matching rule applies. */
+    tensors: z.array(tensorRuleSchema).default([]),
     /** none, jacobi, kronecker (the nearest Kronecker product; kfac tensors), auto (dispatch's best). */
     preconditioner: z.enum(['none', 'jacobi', 'kronecker', 'auto']).optional(),
     /** Stop when ||b - A x|| <= max(atol, rtol ||b||). */
@@ -59,12 +84,13 @@ export const matsParameters = z
       if (p.preconditioner !== undefined && p.preconditioner !== 'none') issue('preconditioner', 'reference: true is unpreconditioned CG (the paper\'s solver); drop it or set reference: false');
       if (p.solver === 'exact') issue('solver', 'reference: true runs CG; solver: exact needs reference: false');
     }
-    if (p.preconditioner === 'kronecker' && p.subspace !== 'kfac' && p.subspace !== 'auto') {
+    if (p.preconditioner === 'kronecker' && p.subspace !== 'kfac' && p.subspace !== 'auto' && p.tensors.every((r) => r.subspace !== 'kfac' && r.subspace !== 'auto')) {
       issue('preconditioner', `kronecker preconditions the kfac subspace; with subspace: ${p.subspace} use jacobi or auto`);
     }
   })
   .transform((p) => ({
     ...p,
+    grad_damping: p.grad_damping ?? (p.reference ? NO_DAMPING : MATS_DEFAULTS.grad_damping),
     preconditioner: p.preconditioner ?? (p.reference ? 'none' : MATS_DEFAULTS.preconditioner),
     rtol: p.rtol ?? MATS_DEFAULTS.rtol,
     atol: p.atol ?? MATS_DEFAULTS.atol,
@@ -80,11 +106,32 @@ function initCall(p: MatsParameters): MethodCall | undefined {
   return { method: p.init, parameters: p.init_parameters ?? {} };
 }
 
-/** x0 on the backend, or undefined for zeros. */
-async function initialGuess(job: TensorJob, p: MatsParameters, init: BoundMethod | undefined, backend: Backend, shape: readonly number[]): Promise<Tensor | undefined> {
+/** x0 of a block, in its order (the init's output per tensor, joined), or undefined for zeros. */
+async function initialValues(block: MergeBlock, p: MatsParameters, init: BoundMethod | undefined): Promise<FloatArray | undefined> {
   if (p.init === 'zeros') return undefined;
-  const values = p.init === 'base' ? await job.base() : (await init!.merge(job)).values;
-  return backend.fromArray(values, shape);
+  const parts = await Promise.all(block.parts.map(async (job) => (p.init === 'base' ? job.base() : (await init!.merge(job)).values)));
+  return block.join(parts);
+}
+
+/**
+ * iterations: 0: the initialisation itself, unchanged (zeros for init: zeros), with the residual
+ * ||b - A x0|| it leaves in the report.
+ */
+function initialisationOnly(system: TaskSystem, subspace: Subspace, x0: Tensor | undefined, values: FloatArray | undefined, backend: Backend): TensorResult {
+  const residual = backend.zeros(system.shape);
+  try {
+    if (x0 !== undefined) system.system.apply(x0, residual);
+    backend.scal(-1, residual);
+    backend.axpy(1, system.rhs, residual);
+    const norm = backend.nrm2(residual);
+    const size = system.shape.reduce((a, b) => a * b, 1);
+    return {
+      values: values ?? new Float64Array(size),
+      report: { iterations: 0, status: 'maxIterations', initialResidualNorm: norm, residualNorm: norm, details: { subspace, rule: 'initialisation (iterations: 0)' } },
+    };
+  } finally {
+    backend.dispose(residual);
+  }
 }
 
 /** The options of core's solve for these parameters. */
@@ -101,7 +148,8 @@ export const mats = defineMethod({
   parameters: matsParameters,
   requiresBase: (p) => p.init === 'base',
   elementwise: () => false,
-  statistics: (tensor, p) => subspaceNeeds(tensor, p.subspace),
+  statistics: (tensor, p) => statisticsOf(tensor, p),
+  describe: (tensor, p) => describeSubspaceMerge(tensor, subspaceOptions(p)),
   nested: (p): Record<string, MethodCall> => {
     const call = initCall(p);
     return call === undefined ? {} : { init: call };
@@ -110,22 +158,40 @@ export const mats = defineMethod({
   // sum and one model's C_i (a Diagonal; Gram and Kronecker factors count as statistics).
   workingBytes: (length) => length * 8 * 12,
   async merge(job, { parameters: p, backend, nested, log }) {
-    const options = { shrink: p.shrink, damping: p.damping, floor: DEFAULT_FISHER_FLOOR };
-    return mergeInSubspace(job, p.subspace, backend, options, async (system, subspace, models) => {
-      const x0 = await initialGuess(job, p, nested.init, backend, system.shape);
+    return mergeInSubspace(job, backend, { ...subspaceOptions(p), owner: p }, async (system, subspace, models, block) => {
+      const values = await initialValues(block, p, nested.init);
+      const x0 = values === undefined ? undefined : backend.fromArray(values, system.shape);
       try {
+        if (p.iterations === 0) return initialisationOnly(system, subspace, x0, values, backend);
         const result = solve(system.system, system.rhs, solveOptions(p, subspace, x0));
-        const values = backend.toArray(result.x);
+        const solved = backend.toArray(result.x);
         backend.dispose(result.x);
-        const report = solveReport(job.name, subspace, result, log);
+        const report = solveReport(block.job.name, subspace, result, log);
         if (p.solver === 'exact' && result.method === 'pcg') {
           const why = `solver: exact: no closed form for ${subspace} with ${models.length} models; solved by PCG`;
-          return { values, report: { ...report, details: { ...report.details, note: [why, report.details?.note].filter(Boolean).join('; ') } } };
+          return { values: solved, report: { ...report, details: { ...report.details, note: [why, report.details?.note].filter(Boolean).join('; ') } } };
         }
-        return { values, report };
+        return { values: solved, report };
       } finally {
         if (x0 !== undefined) backend.dispose(x0);
       }
     });
   },
 });
+
+/** Settings per tensor (the rules over the method's own knobs) and the fold switch. */
+const settingsCache = new WeakMap<MatsParameters, TensorSettings>();
+function subspaceOptions(p: MatsParameters) {
+  let settings = settingsCache.get(p);
+  if (settings === undefined) {
+    const { subspace, shrink, damping, grad_damping, input_damping, normalize_grad } = p;
+    settings = new TensorSettings({ subspace, shrink, damping, grad_damping, input_damping, normalize_grad }, p.tensors);
+    settingsCache.set(p, settings);
+  }
+  return { settings, floor: DEFAULT_FISHER_FLOOR, foldBias: p.fold_bias };
+}
+
+/** Statistics a tensor may use under its own settings; a folded bias reads its weight's. */
+function statisticsOf(tensor: TensorDescriptor, p: MatsParameters) {
+  return subspaceNeeds(tensor, subspaceOptions(p).settings.of(tensor.name).settings.subspace, p.fold_bias);
+}

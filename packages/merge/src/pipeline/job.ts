@@ -22,6 +22,8 @@ export class InputJob implements TensorJob {
     readonly length: number,
     readonly precision: Precision,
     readonly weights: readonly number[],
+    /** The pipeline's job of another whole tensor (bias folding); none in elementwise plans and preparation passes. */
+    private readonly siblings: (name: string) => InputJob | undefined = () => undefined,
   ) {
     this.name = tensor.name;
     this.shape = tensor.shape;
@@ -29,6 +31,10 @@ export class InputJob implements TensorJob {
     this.dtype = tensor.dtype;
     this.modelCount = tensor.models.length;
     this.hasBase = tensor.base !== undefined;
+  }
+
+  sibling(name: string): InputJob | undefined {
+    return name === this.name ? this : this.siblings(name);
   }
 
   base(): Promise<FloatArray> {

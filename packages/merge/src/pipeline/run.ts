@@ -89,6 +89,27 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
     if (options.signal?.aborted) throw new UserError('merge interrupted; nothing was written');
   };
   const makeJob = (item: Extract<WorkItem, { kind: 'job' }>) => new InputJob(item.tensor, item.index, item.offset, item.length, plan.config.precision, weights);
+  // The merge pass's whole-tensor jobs by name, created on first need (read-ahead, or a method
+  // asking for a sibling: bias folding) and dropped once merged, so that a sibling is the very
+  // job the pipeline hands over later (its inputs read once, a result computed early recognised).
+  const wholeItems = new Map(jobs.filter((j) => j.offset === 0 && j.last).map((j) => [j.tensor.name, j]));
+  const mergeJobs = new Map<string, InputJob>();
+  const mergeJob = (item: Extract<WorkItem, { kind: 'job' }>): InputJob => {
+    if (plan.elementwise) return makeJob(item);
+    let job = mergeJobs.get(item.tensor.name);
+    if (job === undefined) {
+      job = new InputJob(item.tensor, item.index, item.offset, item.length, plan.config.precision, weights, sibling);
+      mergeJobs.set(item.tensor.name, job);
+    }
+    return job;
+  };
+  const sibling = (name: string): InputJob | undefined => {
+    const item = plan.elementwise ? undefined : wholeItems.get(name);
+    if (item === undefined) return undefined;
+    const job = mergeJob(item);
+    job.prefetch(plan.usesBase, usesStatistics);
+    return job;
+  };
 
   /** Jobs in plan order, each prefetching the next one's inputs. */
   async function* jobPass(label: string): AsyncGenerator<TensorJob> {
@@ -161,12 +182,13 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
           tensorStart = performance.now();
           report = undefined;
         }
-        const job = next !== undefined && next.index === item.index ? next : makeJob(item);
+        const job = next !== undefined && next.index === item.index ? next : mergeJob(item);
         if (job !== next) job.prefetch(plan.usesBase, usesStatistics);
         const following = nextJob[k];
-        next = following === undefined ? undefined : makeJob(following);
+        next = following === undefined ? undefined : mergeJob(following);
         next?.prefetch(plan.usesBase, usesStatistics);
         const result = checkResult(await root.merge(job), job, plan.binding.method.name);
+        mergeJobs.delete(item.tensor.name);
         await output.writeFloats(item.tensor.name, result.values, item.offset);
         if (result.report !== undefined) report = { ...report, ...result.report };
         if (item.last) {

@@ -5,7 +5,7 @@
  *     input_gram [in, in] and grad_gram [out, out] of a 2-D [out, in] weight; fisher_block
  *     [d, d] of a 1-D parameter); metadata n_examples, when present, is a positive integer;
  *   - from the values of every statistic the method will use: finite; a diagonal Fisher has no
- *     negative entry; a Gram or Fisher block is symmetric and has no negative diagonal entry
+ *     negative entry (an input mean may have any sign); a Gram or Fisher block is symmetric and has no negative diagonal entry
  *     (both hold for any positive semi-definite matrix; a full PSD check would cost a
  *     factorization per matrix, which the solve pays later anyway).
  *
@@ -18,11 +18,12 @@
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import type { StatisticKind } from '../methods/method.js';
 import type { SafetensorsDType } from '../safetensors/dtype.js';
+import { STATISTIC_KINDS } from '../statistics/statistic-keys.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { formatShape } from '../util/format.js';
 import type { TensorSource } from './sources.js';
 
-export const STATISTIC_KINDS: readonly StatisticKind[] = ['fisher', 'input_gram', 'grad_gram', 'fisher_block'];
+export { STATISTIC_KINDS };
 
 /** Where problems go: one line, or an item of a group "<subject> (N): a, b, ...". */
 export interface ProblemSink {
@@ -47,6 +48,8 @@ export function statisticShape(kind: StatisticKind, shape: readonly number[]): r
       return shape.length === 2 ? [shape[0], shape[0]] : `grad_gram is for 2-D [out, in] weights, the tensor is ${formatShape(shape)}`;
     case 'fisher_block':
       return shape.length === 1 ? [shape[0], shape[0]] : `fisher_block is for 1-D parameters, the tensor is ${formatShape(shape)}`;
+    case 'input_mean':
+      return shape.length === 2 ? [shape[1]] : `input_mean is for 2-D [out, in] weights, the tensor is ${formatShape(shape)}`;
   }
 }
 
@@ -117,8 +120,8 @@ export async function checkStatisticsValues(items: readonly StatisticToCheck[], 
   });
   for (const item of unique) {
     const { source, kind, where } = item;
-    if (kind === 'fisher') {
-      await checkDiagonalFisher(source, (subject, text) => problems.group(`${where}: ${subject}`, text));
+    if (kind === 'fisher' || kind === 'input_mean') {
+      await checkDiagonalFisher(source, (subject, text) => problems.group(`${where}: ${subject}`, text), kind === 'fisher');
     } else {
       const m = (await source.checkpoint.readFloats(source.name, 'float64')) as Float64Array;
       checkSymmetricMatrix(m, source.shape[0], source.dtype, source.name, (subject, text) => problems.group(`${where}: ${subject}`, text));
@@ -126,7 +129,8 @@ export async function checkStatisticsValues(items: readonly StatisticToCheck[], 
   }
 }
 
-async function checkDiagonalFisher(source: TensorSource, report: (subject: string, item: string) => void): Promise<void> {
+/** Every entry finite, and (a diagonal Fisher) none negative. */
+async function checkDiagonalFisher(source: TensorSource, report: (subject: string, item: string) => void, nonNegative: boolean): Promise<void> {
   const size = source.shape.reduce((a, b) => a * b, 1);
   for (let offset = 0; offset < size; offset += CHUNK) {
     const length = Math.min(CHUNK, size - offset);
@@ -134,7 +138,7 @@ async function checkDiagonalFisher(source: TensorSource, report: (subject: strin
     for (let j = 0; j < length; j++) {
       const v = values[j];
       if (!Number.isFinite(v)) return report('non-finite values', `${source.name} ${v} at ${at(offset + j, source.shape)}`);
-      if (v < 0) return report('negative diagonal Fisher entries (a Fisher is a mean of squares)', `${source.name} ${v} at ${at(offset + j, source.shape)}`);
+      if (nonNegative && v < 0) return report('negative diagonal Fisher entries (a Fisher is a mean of squares)', `${source.name} ${v} at ${at(offset + j, source.shape)}`);
     }
   }
 }
