@@ -7,6 +7,9 @@ import { referenceKronecker, referenceMatVec } from '@mats/core/testing';
 import { describe, expect, it } from 'vitest';
 import type { TensorReport } from '../src/methods/method.js';
 import type { MergeEvent } from '../src/pipeline/run.js';
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { tempFolder } from './helpers.js';
 import { mergeInMemory, type HarnessResult } from './merge-harness.js';
 import { closeTo, harnessInputs, makeProblem, referenceKfac, type Problem, type StatisticName } from './subspace-fixtures.js';
 
@@ -43,6 +46,24 @@ describe('mats: iterations from 0 upward, from any initialisation', () => {
     }
     const zeros = await merge(p, 'mats', { init: 'zeros', iterations: 0 });
     expect(maxDifference(zeros.tensors.get('layer.weight')!, new Float64Array(p.out * p.inp))).toBe(0);
+  });
+
+  it('init: checkpoint starts from another config\'s output (init_path, relative to the config), exactly at iteration 0', async () => {
+    const regmean = await merge(p, 'regmean', { shrink: 0.8 });
+    const dir = await tempFolder();
+    const init = { init: 'checkpoint', init_path: relative(dir, regmean.output) };
+    const zero = await mergeInMemory({ method: 'mats', parameters: { ...init, iterations: 0 }, ...harnessInputs(p, ALL), dir });
+    for (const name of ['layer.weight', 'layer.bias']) expect(maxDifference(zero.tensors.get(name)!, regmean.tensors.get(name)!), name).toBe(0);
+    // No base needed for this start, and CG from it reaches the system's solution.
+    const { base: _base, ...noBase } = harnessInputs(p, ALL);
+    const solved = await mergeInMemory({ method: 'mats', parameters: { ...init, subspace: 'kfac', grad_damping: 0, preconditioner: 'none', rtol: 1e-14, iterations: 1000 }, ...noBase, dir: await tempFolder() });
+    expect(closeTo(solved.tensors.get('layer.weight'), referenceKfac(p), 1e-9)).toBe(true);
+    // A checkpoint that is not there is named; the merge fails and writes nothing.
+    const failed = await tempFolder();
+    await expect(mergeInMemory({ method: 'mats', parameters: { init: 'checkpoint', init_path: 'nowhere' }, ...harnessInputs(p, ALL), dir: failed })).rejects.toThrow(/init_path .*nowhere: cannot open the initialisation checkpoint/);
+    expect(existsSync(join(failed, 'out'))).toBe(false);
+    await expect(mergeInMemory({ method: 'mats', parameters: { init: 'checkpoint' }, ...harnessInputs(p, ALL) })).rejects.toThrow(/parameters\.init_path: init: checkpoint starts from the tensors of a checkpoint/);
+    await expect(mergeInMemory({ method: 'mats', parameters: { init: 'base', init_path: 'x' }, ...harnessInputs(p, ALL) })).rejects.toThrow(/parameters\.init_path: only applies with init: checkpoint \(init is base\)/);
   });
 
   it('each CG iteration lowers ||x_k - x*||_A, and a converged solve is x*', async () => {

@@ -31,6 +31,8 @@ export interface MergeConfig {
   readonly aliases: Readonly<Record<string, readonly string[]>>;
   /** The config file (absolute), or '<inline>'. */
   readonly source: string;
+  /** The folder relative paths resolve against (the config file's). */
+  readonly baseDir: string;
   /** The config text as given, recorded in the output's metadata. */
   readonly text: string;
 }
@@ -82,6 +84,7 @@ function normalise(c: RawConfig, source: string, text: string, baseDir: string):
     seed: c.seed,
     aliases,
     source,
+    baseDir,
     text,
   };
 }

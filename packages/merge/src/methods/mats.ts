@@ -20,9 +20,12 @@
  */
 import { solve, type Backend, type SolveOptions, type Tensor } from '@mats/core';
 import { z } from 'zod';
+import { Checkpoint } from '../checkpoint/checkpoint.js';
+import { UserError } from '../errors.js';
 import type { FloatArray } from '../safetensors/decode.js';
+import { formatShape } from '../util/format.js';
 import { factorKnobSchemas, NO_DAMPING } from './factor-controls.js';
-import { defineMethod, type BoundMethod, type MethodCall, type TensorDescriptor, type TensorResult } from './method.js';
+import { defineMethod, type BoundMethod, type MethodCall, type TensorDescriptor, type TensorJob, type TensorResult } from './method.js';
 import { solveReport } from './solve-report.js';
 import { DEFAULT_FISHER_FLOOR } from './statistic-factors.js';
 import { subspaceNeeds, type Subspace } from './subspace.js';
@@ -30,8 +33,11 @@ import { describeSubspaceMerge, mergeInSubspace, type MergeBlock } from './subsp
 import type { TaskSystem } from './task-system.js';
 import { subspaceChoiceSchema, tensorRuleSchema, TensorSettings } from './tensor-rules.js';
 
-/** Initialisations that are not a method's output. */
-const PLAIN_INITS = ['zeros', 'base'] as const;
+/**
+ * Initialisations that are not a method's output: zeros, the base, or `checkpoint`, the tensors
+ * of another checkpoint (another config's output) at `init_path`.
+ */
+const PLAIN_INITS = ['zeros', 'base', 'checkpoint'] as const;
 
 /**
  * grad_damping: G_i + 1 * (tr G_i / n) I, chosen on the demo's validation data and checked on
@@ -45,12 +51,14 @@ export const matsParameters = z
     subspace: subspaceChoiceSchema.default('auto'),
     /** CG iteration budget (the paper: 100); 0 returns the initialisation. */
     iterations: z.number().int().gte(0).default(100),
-    /** Initial guess: zeros, base, or any method's output on the same tensor (task_arithmetic: the paper's). */
+    /** Initial guess: zeros, base, checkpoint (init_path), or any method's output on the same tensor (task_arithmetic: the paper's). */
     init: z.string().min(1).default('task_arithmetic'),
     /** lambda of init: task_arithmetic (the paper: 0.3). */
     init_lambda: z.number().finite().optional(),
     /** Parameters of the init method (init: ties, say). */
     init_parameters: z.record(z.string(), z.unknown()).optional(),
+    /** init: checkpoint: a checkpoint (file or folder, e.g. another config's output), relative to the config. */
+    init_path: z.string().min(1).optional(),
     shrink: factorKnobSchemas.shrink.default(1),
     /** Every factor: a number is relative (delta * mean eigenvalue), or {relative, absolute}. */
     damping: factorKnobSchemas.damping.default(NO_DAMPING),
@@ -79,6 +87,8 @@ export const matsParameters = z
     if (p.init_lambda !== undefined && p.init !== 'task_arithmetic') issue('init_lambda', `only applies with init: task_arithmetic (init is ${p.init})`);
     if (p.init_parameters !== undefined && (PLAIN_INITS as readonly string[]).includes(p.init)) issue('init_parameters', `init: ${p.init} takes no parameters`);
     if (p.init_parameters !== undefined && p.init_lambda !== undefined) issue('init_parameters', 'give the task_arithmetic lambda once: init_lambda or init_parameters.lambda');
+    if (p.init === 'checkpoint' && p.init_path === undefined) issue('init_path', 'init: checkpoint starts from the tensors of a checkpoint: add init_path: PATH (another config\'s output, say)');
+    if (p.init_path !== undefined && p.init !== 'checkpoint') issue('init_path', `only applies with init: checkpoint (init is ${p.init})`);
     if (p.reference) {
       for (const key of ['rtol', 'atol'] as const) if (p[key] !== undefined) issue(key, 'reference: true uses scipy\'s legacy stopping rule (tol 1e-5); drop rtol/atol or set reference: false');
       if (p.preconditioner !== undefined && p.preconditioner !== 'none') issue('preconditioner', 'reference: true is unpreconditioned CG (the paper\'s solver); drop it or set reference: false');
@@ -107,10 +117,35 @@ function initCall(p: MatsParameters): MethodCall | undefined {
 }
 
 /** x0 of a block, in its order (the init's output per tensor, joined), or undefined for zeros. */
-async function initialValues(block: MergeBlock, p: MatsParameters, init: BoundMethod | undefined): Promise<FloatArray | undefined> {
+async function initialValues(block: MergeBlock, p: MatsParameters, init: BoundMethod | undefined, resolvePath: ((path: string) => string) | undefined): Promise<FloatArray | undefined> {
   if (p.init === 'zeros') return undefined;
-  const parts = await Promise.all(block.parts.map(async (job) => (p.init === 'base' ? job.base() : (await init!.merge(job)).values)));
-  return block.join(parts);
+  const part = async (job: TensorJob): Promise<FloatArray> => {
+    if (p.init === 'base') return job.base();
+    if (p.init === 'checkpoint') return readInitTensor(resolvePath?.(p.init_path!) ?? p.init_path!, job);
+    return (await init!.merge(job)).values;
+  };
+  return block.join(await Promise.all(block.parts.map(part)));
+}
+
+/**
+ * A tensor of the init_path checkpoint, of the job's name and shape. The checkpoint is opened per
+ * tensor (headers only), so nothing stays open after the merge.
+ */
+async function readInitTensor(path: string, job: TensorJob): Promise<FloatArray> {
+  let checkpoint: Checkpoint;
+  try {
+    checkpoint = await Checkpoint.open(path);
+  } catch (e) {
+    throw new UserError(`init_path ${path}: cannot open the initialisation checkpoint: ${(e as Error).message}`);
+  }
+  try {
+    const tensor = checkpoint.get(job.name);
+    if (tensor === undefined) throw new UserError(`init_path ${path}: no tensor ${job.name} to start it from`);
+    if (formatShape(tensor.shape) !== formatShape(job.shape)) throw new UserError(`init_path ${path}: ${job.name} is ${formatShape(tensor.shape)}, the models' is ${formatShape(job.shape)}`);
+    return await checkpoint.readFloats(job.name, job.precision);
+  } finally {
+    await checkpoint.close();
+  }
 }
 
 /**
@@ -157,9 +192,9 @@ export const mats = defineMethod({
   // Inputs aside: the rhs, x0, x, CG's four work vectors, a term, a theta upload, the running
   // sum and one model's C_i (a Diagonal; Gram and Kronecker factors count as statistics).
   workingBytes: (length) => length * 8 * 12,
-  async merge(job, { parameters: p, backend, nested, log }) {
+  async merge(job, { parameters: p, backend, nested, log, resolvePath }) {
     return mergeInSubspace(job, backend, { ...subspaceOptions(p), owner: p }, async (system, subspace, models, block) => {
-      const values = await initialValues(block, p, nested.init);
+      const values = await initialValues(block, p, nested.init, resolvePath);
       const x0 = values === undefined ? undefined : backend.fromArray(values, system.shape);
       try {
         if (p.iterations === 0) return initialisationOnly(system, subspace, x0, values, backend);

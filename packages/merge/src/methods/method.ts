@@ -148,6 +148,11 @@ export interface MethodRuntime {
   readonly seed: number;
   /** A message for the user (stderr, and the JSON log). */
   log(message: string): void;
+  /**
+   * A path from the method's parameters, resolved as the config's own paths are (relative to
+   * its folder). The pipeline always gives it; without it, paths are taken as they are.
+   */
+  resolvePath?(path: string): string;
 }
 
 export interface PrepareContext<P> extends MethodRuntime {

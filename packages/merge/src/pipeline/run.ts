@@ -4,6 +4,7 @@
  * while the current one computes. Output goes to a temporary folder renamed at the end; any
  * failure or interruption removes it.
  */
+import { resolve } from 'node:path';
 import { CheckpointOutput } from '../checkpoint/output.js';
 import { UserError } from '../errors.js';
 import type { BoundMethod, MethodRuntime, TensorJob, TensorReport, TensorResult } from '../methods/method.js';
@@ -137,6 +138,7 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
     precision: plan.config.precision,
     seed: plan.config.seed,
     log: (message) => emit({ type: 'log', message }),
+    resolvePath: (path) => resolve(plan.config.baseDir, path),
   };
 
   // Bind every method in the tree to its state; nested methods are prepared first.
