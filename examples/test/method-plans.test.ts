@@ -38,4 +38,10 @@ describe('knob grids', () => {
     expect(extendedAxes([{ ...lambda, values: [0.01, 0.1] }], { lambda: 0.01 })).toBeUndefined();
     expect(extendedAxes([{ ...lambda, values: [0.5, 1] }], { lambda: 1 })).toBeUndefined();
   });
+
+  it('never extend a categorical axis; a plan maps its grid points to config parameters', () => {
+    expect(extendedAxes([{ knob: 'mode', values: ['a', 'b'] }], { mode: 'a' })).toBeUndefined();
+    const kfac = METHOD_PLANS.find((p) => p.label === 'mats kfac')!;
+    expect(kfac.toParameters!({ subspace: 'kfac', damping_of_g: 'shared', beta: 3, iterations: 10 })).toEqual({ subspace: 'kfac', grad_damping: { shared: 3 }, iterations: 10 });
+  });
 });

@@ -23,7 +23,9 @@ export interface ResultRow {
   /** Merges: every candidate tried, with its validation score. */
   readonly candidates?: readonly CandidateScore[];
   /** Merges: each grid axis's values as tried, after any extension past its first edges. */
-  readonly grid?: Readonly<Record<string, readonly number[]>>;
+  readonly grid?: Readonly<Record<string, readonly (number | string)[]>>;
+  /** Merges whose grid knobs are not the config's own (mats kfac's damping and beta): the chosen point. */
+  readonly gridPoint?: Readonly<Record<string, unknown>>;
 }
 
 /** One change to a chosen merge and what it did (no tuning: one merge). */

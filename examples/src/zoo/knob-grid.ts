@@ -16,14 +16,16 @@ export function extendedAxes(axes: readonly KnobAxis[], best: Readonly<Record<st
   const reasons: string[] = [];
   const next = axes.map((axis) => {
     const value = best[axis.knob];
-    const lowest = Math.min(...axis.values);
-    const highest = Math.max(...axis.values);
+    if (typeof value !== 'number' || axis.values.some((v) => typeof v !== 'number')) return axis;
+    const numbers = axis.values as readonly number[];
+    const lowest = Math.min(...numbers);
+    const highest = Math.max(...numbers);
     let extra: number | undefined;
     if (value === lowest && axis.values.length > 0) extra = axis.below?.(lowest);
     else if (value === highest) extra = axis.above?.(highest);
     if (extra === undefined || axis.values.includes(extra)) return axis;
     reasons.push(`${axis.knob} ${extra} (best ${value} on the edge)`);
-    return { ...axis, values: extra < lowest ? [extra, ...axis.values] : [...axis.values, extra] };
+    return { ...axis, values: extra < lowest ? [extra, ...numbers] : [...numbers, extra] };
   });
   return reasons.length === 0 ? undefined : { axes: next, reason: reasons.join(', ') };
 }

@@ -9,7 +9,8 @@ import type { ResultRow } from '../report/results.js';
  */
 export interface KnobAxis {
   readonly knob: string;
-  readonly values: readonly number[];
+  /** Numbers, or names (a categorical knob, never extended). */
+  readonly values: readonly (number | string)[];
   /** The next value below the lowest, or undefined where the knob's range ends. */
   readonly below?: (lowest: number) => number | undefined;
   /** The next value above the highest, or undefined where the knob's range ends. */
@@ -35,6 +36,8 @@ export interface MethodPlan {
   fixed?(chosen: ReadonlyMap<string, ResultRow>): Record<string, unknown>;
   /** The grid. */
   axes?(chosen: ReadonlyMap<string, ResultRow>): readonly KnobAxis[];
+  /** The config's parameters for a point of the grid (default: the point itself). */
+  toParameters?(point: Readonly<Record<string, unknown>>): Record<string, unknown>;
 }
 
 /**
@@ -124,18 +127,27 @@ export const METHOD_PLANS: readonly MethodPlan[] = [
     method: 'mats',
     statistics: true,
     requires: ['task_arithmetic'],
-    // The K-FAC objective with G_i damped by beta times its mean eigenvalue (factor-controls.ts),
-    // by PCG with the Kronecker preconditioner: beta and the CG budget are the knobs.
+    // The K-FAC objective with G_i damped by beta times a mean eigenvalue (factor-controls.ts):
+    // its own ('relative') or the tasks' average ('shared'), by PCG with the Kronecker
+    // preconditioner: the damping, beta and the CG budget are the knobs.
     fixed: (chosen) => ({ subspace: 'kfac', ...taskArithmeticInit(chosen) }),
     axes: () => [
-      { knob: 'grad_damping', values: [0.3, 1, 3], below: times(1 / 3, 0.01), above: times(3, 300) },
+      { knob: 'damping_of_g', values: ['shared', 'relative'] },
+      { knob: 'beta', values: [0.3, 1, 3], below: times(1 / 3, 0.01), above: times(3, 300) },
       { knob: 'iterations', values: [10, 30], below: (v) => (v > 1 ? Math.floor(v / 2) : undefined), above: times(3, 1000) },
     ],
+    toParameters: ({ damping_of_g: mode, beta, ...rest }) => ({ ...rest, grad_damping: { [String(mode)]: beta } }),
   },
 ];
 
 /** The rows' parameters a K-FAC ablation keeps: the chosen ones, without the knobs it replaces. */
 const without = (p: Readonly<Record<string, unknown>>, ...keys: string[]) => Object.fromEntries(Object.entries(p).filter(([k]) => !keys.includes(k)));
+
+/** {shared: beta} <-> {relative: beta}. */
+function otherMode(damping: unknown): Record<string, number> {
+  const d = damping as { shared?: number; relative?: number };
+  return d.shared !== undefined ? { relative: d.shared } : { shared: d.relative ?? 0 };
+}
 
 export const ABLATIONS: readonly Ablation[] = [
   { label: 'mats kfac with no knobs but subspace: kfac (the defaults)', of: 'mats kfac', change: () => ({ subspace: 'kfac' }) },
@@ -145,8 +157,9 @@ export const ABLATIONS: readonly Ablation[] = [
     change: (p) => ({ ...without(p, 'grad_damping', 'iterations'), reference: true, iterations: 20 }),
   },
   { label: 'undamped (grad_damping 0), 100 PCG iterations', of: 'mats kfac', change: (p) => ({ ...p, grad_damping: 0, iterations: 100 }) },
-  { label: 'both factors damped by beta (damping) instead of G alone', of: 'mats kfac', change: (p) => ({ ...without(p, 'grad_damping'), grad_damping: 0, damping: p.grad_damping }) },
-  { label: 'A alone damped by beta (input_damping), G undamped', of: 'mats kfac', change: (p) => ({ ...without(p, 'grad_damping'), grad_damping: 0, input_damping: p.grad_damping }) },
+  { label: 'G damped by its own mean eigenvalue (relative) instead of the tasks\' average (shared), or back', of: 'mats kfac', change: (p) => ({ ...p, grad_damping: otherMode(p.grad_damping) }) },
+  { label: 'both factors damped by beta (damping) instead of G alone', of: 'mats kfac', change: (p) => ({ ...p, grad_damping: 0, damping: p.grad_damping }) },
+  { label: 'A alone damped by beta (input_damping), G undamped', of: 'mats kfac', change: (p) => ({ ...p, grad_damping: 0, input_damping: p.grad_damping }) },
   { label: 'G_i normalised to mean eigenvalue 1 per task (normalize_grad)', of: 'mats kfac', change: (p) => ({ ...p, normalize_grad: true }) },
   { label: 'empirical Fisher (gold labels) for G instead of the true Fisher', of: 'mats kfac', statistics: 'empirical', change: (p) => ({ ...p }) },
   { label: 'no bias folding (biases averaged)', of: 'mats kfac', change: (p) => ({ ...p, fold_bias: false }) },

@@ -181,11 +181,13 @@ async function chooseOnValidation(
   const scores: CandidateScore[] = [];
   const outcomes: Choice['outcomes'][number][] = [];
   const tried = new Set<string>();
+  const points: Record<string, unknown>[] = [];
   let bestIndex = -1;
   let bestMlp: Mlp | undefined;
   const extensions: string[] = [];
   for (let round = 0; ; round++) {
-    for (const parameters of candidateGrid(fixed, axes)) {
+    for (const point of candidateGrid(fixed, axes)) {
+      const parameters = plan.toParameters?.(point) ?? point;
       const id = JSON.stringify(parameters);
       if (tried.has(id)) continue;
       tried.add(id);
@@ -194,12 +196,13 @@ async function chooseOnValidation(
       const validationAccuracy = meanAccuracy(mlp, validation);
       scores.push({ parameters, validationAccuracy, mergeSeconds: outcome.seconds });
       outcomes.push({ parameters, outcome });
+      points.push(point);
       if (bestIndex < 0 || validationAccuracy > scores[bestIndex].validationAccuracy) {
         bestIndex = scores.length - 1;
         bestMlp = mlp;
       }
     }
-    const next = extendedAxes(axes, scores[bestIndex].parameters);
+    const next = extendedAxes(axes, points[bestIndex]);
     if (next === undefined || round >= 12) break;
     extensions.push(next.reason);
     axes = next.axes;
@@ -220,6 +223,7 @@ async function chooseOnValidation(
       meanTestAccuracy,
       candidates: scores,
       ...(axes.length > 0 ? { grid: Object.fromEntries(axes.map((a) => [a.knob, [...a.values]])) } : {}),
+      ...(plan.toParameters !== undefined ? { gridPoint: points[bestIndex] } : {}),
     },
     outcomes,
   };

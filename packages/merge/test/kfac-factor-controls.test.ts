@@ -1,10 +1,12 @@
 /**
  * The K-FAC factor controls of mats (METHODS.md, "K-FAC factors"): damping of G_i alone and of
- * A_i alone, absolute or relative to the factor's mean eigenvalue, per-task normalisation of
+ * A_i alone, absolute, relative to the factor's mean eigenvalue or shared (relative to the
+ * tasks' average), per-task normalisation of
  * G_i, against a dense solve of the damped system; and the two limits of the damping, checked
  * numerically as beta grows:
  *   (G_i + beta I) (x) A_i            -> RegMean (I (x) A_i), the weights w_i;
  *   (G_i + beta tr(G_i)/n I) (x) A_i  -> RegMean weighted by w_i tr(G_i);
+ *   (G_i + beta mean_j tr(G_j)/n I)   -> RegMean (shared damping);
  *   the same after G_i -> G_i / (tr(G_i)/n) -> plain RegMean.
  */
 import fc from 'fast-check';
@@ -49,7 +51,7 @@ async function expectLimit(p: Problem, damping: (beta: number) => Record<string,
 
 describe('mats kfac: factor controls', () => {
   it('converged, equals the dense solve with G_i and A_i damped (relative, absolute) and G_i normalised as configured', async () => {
-    const dampingArb = fc.record({ relative: fc.constantFrom(0, 0.1, 1), absolute: fc.constantFrom(0, 0.05, 2) });
+    const dampingArb = fc.record({ relative: fc.constantFrom(0, 0.1, 1), absolute: fc.constantFrom(0, 0.05, 2), shared: fc.constantFrom(0, 0.3) });
     await fc.assert(
       fc.asyncProperty(specArb, dampingArb, dampingArb, fc.boolean(), fc.constantFrom(1, 0.7), async (spec, grad, input, normalize, shrink) => {
         const p = makeProblem(spec);
@@ -66,15 +68,16 @@ describe('mats kfac: factor controls', () => {
     expect(closeTo(weightOf(r), referenceKfac(p, 1, { grad: { relative: 0.7 }, input: { relative: 0.2, absolute: 0.1 } }), 1e-9)).toBe(true);
   });
 
-  it('the default damps G_i by its mean eigenvalue (grad_damping 1); reference: true keeps the paper\'s undamped factors', async () => {
+  it('the default damps every G_i by the tasks\' average mean eigenvalue (grad_damping {shared: 1}); reference: true keeps the paper\'s undamped factors', async () => {
     const p = makeProblem({ seed: 9, models: 3, out: 3, inp: 3, weights: [1, 1, 1] });
     const byDefault = await kfac(p, {});
-    expect(closeTo(weightOf(byDefault), referenceKfac(p, 1, { grad: { relative: 1 } }), 1e-9)).toBe(true);
+    expect(closeTo(weightOf(byDefault), referenceKfac(p, 1, { grad: { shared: 1 } }), 1e-9)).toBe(true);
+    expect(closeTo(weightOf(byDefault), referenceKfac(p, 1, { grad: { relative: 1 } }), 1e-6)).toBe(false);
     expect(distance(weightOf(byDefault), referenceKfac(p))).toBeGreaterThan(1e-3);
     const reference = await mergeInMemory({ method: 'mats', parameters: { subspace: 'kfac', reference: true, iterations: 300, init: 'zeros' }, ...harnessInputs(p, ALL) });
     // scipy's legacy rule stops at ||r|| <= 1e-5 ||b||: close to the undamped solution, not the damped one.
     expect(distance(weightOf(reference), referenceKfac(p))).toBeLessThan(1e-3);
-    expect(distance(weightOf(reference), referenceKfac(p, 1, { grad: { relative: 1 } }))).toBeGreaterThan(1e-3);
+    expect(distance(weightOf(reference), referenceKfac(p, 1, { grad: { shared: 1 } }))).toBeGreaterThan(1e-3);
   });
 
   it('absolute damping of G: as beta grows the K-FAC merge tends to the RegMean merge', async () => {
@@ -82,6 +85,11 @@ describe('mats kfac: factor controls', () => {
       const p = makeProblem({ seed, models: 3, out: 3, inp: 4, weights: [1, 2, 0.5] });
       await expectLimit(p, (beta) => ({ grad_damping: { absolute: beta } }), referenceRegmean(p));
     }
+  });
+
+  it('shared damping of G (the tasks\' average mean eigenvalue): the limit is plain RegMean', async () => {
+    const p = makeProblem({ seed: 13, models: 3, out: 3, inp: 4, weights: [1, 2, 0.5] });
+    await expectLimit(p, (beta) => ({ grad_damping: { shared: beta } }), referenceRegmean(p));
   });
 
   it('relative damping of G: the limit is RegMean weighted by tr(G_i), and plain RegMean after normalising G_i', async () => {

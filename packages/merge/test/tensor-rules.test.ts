@@ -87,8 +87,8 @@ describe('mats: per-tensor rules', () => {
     // The bias follows its weight's rule once folded (its own rule, identity, no longer applies).
     expect(ruled).toMatch(/enc\.bias +\[3\] +F32 +mats: kfac, tensors\[1\], folded \[enc\.weight \| enc\.bias\]\n/);
     const defaults = await plan({});
-    expect(defaults).toMatch(/enc\.weight +\[3, 4\] +F32 +mats: kfac, folded \[enc\.weight \| enc\.bias\], damping G 1, A 0\n/);
-    expect(defaults).toMatch(/head\.weight +\[2, 3\] +F32 +mats: kfac, damping G 1, A 0\n/);
+    expect(defaults).toMatch(/enc\.weight +\[3, 4\] +F32 +mats: kfac, folded \[enc\.weight \| enc\.bias\], damping G shared 1, A 0\n/);
+    expect(defaults).toMatch(/head\.weight +\[2, 3\] +F32 +mats: kfac, damping G shared 1, A 0\n/);
     expect(defaults).toMatch(/head\.bias +\[2\] +F32 +mats: block, damping 0\n/);
     const unfolded = await plan({ fold_bias: false, subspace: 'gram', shrink: 0.9, damping: 1e-3 });
     expect(unfolded).toMatch(/enc\.weight +\[3, 4\] +F32 +mats: gram, shrink 0\.9, damping A 0\.001\n/);

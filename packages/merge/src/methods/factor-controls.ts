@@ -1,27 +1,31 @@
 /**
- * How the statistics of a task subspace are turned into its factors (METHODS.md, "Task-subspace
- * methods"): the off-diagonal shrink, the damping of each K-FAC factor apart (G_i, the
- * output-gradient Gram; A_i, the input Gram), absolute or relative to the factor's mean
- * eigenvalue, and the per-task normalisation of G_i.
+ * How the statistics of a task subspace are turned into its factors (METHODS.md, "K-FAC
+ * factors"): the off-diagonal shrink, the damping of each K-FAC factor apart (G_i, the
+ * output-gradient Gram; A_i, the input Gram), absolute, relative to the factor's own mean
+ * eigenvalue, or shared (relative to the mean over the tasks of their factors' mean
+ * eigenvalues), and the per-task normalisation of G_i.
  *
  * Why G alone: an undamped sum_i G_i (x) A_i lets the merged layer's outputs drift wherever the
  * task heads look locally insensitive (sum_i G_i of the demo's first layer has an eigenvalue
  * ratio ~5e-5); G_i + beta (tr G_i / n) I puts back a share of RegMean's "reproduce every
  * output" term. As beta grows, the K-FAC merge tends to RegMean weighted by tr(G_i) (relative
- * damping) or to plain RegMean (absolute damping, or relative after normalisation): the
- * tests check both limits.
+ * damping) or to plain RegMean (absolute or shared damping, or relative after normalisation):
+ * the tests check these limits. Shared damping gives every task the same RegMean term, so a
+ * task whose G is small (a model that already fits its task) keeps RegMean's hold on it.
  */
 import { z } from 'zod';
 
-/** F -> F + (relative * tr(F) / n + absolute) I. */
+/** F_i -> F_i + (relative * tr(F_i) / n + shared * mean_j tr(F_j) / n + absolute) I. */
 export interface Damping {
-  /** beta of beta * tr(F) / n * I: relative to the factor's mean eigenvalue (scale-free). */
+  /** beta of beta * tr(F_i) / n * I: relative to the factor's own mean eigenvalue (scale-free). */
   readonly relative: number;
   /** beta of beta * I, in the factor's own units. */
   readonly absolute: number;
+  /** beta of beta * mean_j tr(F_j) / n * I: relative to the tasks' average mean eigenvalue, the same for every task. */
+  readonly shared: number;
 }
 
-export const NO_DAMPING: Damping = { relative: 0, absolute: 0 };
+export const NO_DAMPING: Damping = { relative: 0, absolute: 0, shared: 0 };
 
 const nonNegative = z.number().finite().gte(0);
 
@@ -33,21 +37,19 @@ export const dampingSchema = z
   .union([
     nonNegative,
     z.strictObject({
-      /** + relative * tr(F) / n * I */
+      /** + relative * tr(F_i) / n * I */
       relative: nonNegative.optional(),
       /** + absolute * I */
       absolute: nonNegative.optional(),
+      /** + shared * mean_j tr(F_j) / n * I */
+      shared: nonNegative.optional(),
     }),
   ])
-  .transform((d): Damping => (typeof d === 'number' ? { relative: d, absolute: 0 } : { relative: d.relative ?? 0, absolute: d.absolute ?? 0 }));
+  .transform((d): Damping => (typeof d === 'number' ? { ...NO_DAMPING, relative: d } : { relative: d.relative ?? 0, absolute: d.absolute ?? 0, shared: d.shared ?? 0 }));
 
-/** Both dampings added: the factor gets (a.relative + b.relative) tr/n + (a.absolute + b.absolute). */
+/** Both dampings added, part by part. */
 export function addDamping(a: Damping, b: Damping): Damping {
-  return { relative: a.relative + b.relative, absolute: a.absolute + b.absolute };
-}
-
-export function isUndamped(d: Damping): boolean {
-  return d.relative === 0 && d.absolute === 0;
+  return { relative: a.relative + b.relative, absolute: a.absolute + b.absolute, shared: a.shared + b.shared };
 }
 
 /** How one Gram factor is prepared: shrink, then normalise, then damp. */
@@ -102,8 +104,8 @@ export function factorPlan(knobs: FactorKnobs, floor: number): FactorPlan {
   };
 }
 
-/** A short text of a damping for logs and --dry-run: "1", "abs 1e-3", "1 + abs 1e-3", "0". */
+/** A short text of a damping for logs and --dry-run: "1", "abs 1e-3", "shared 1", "1 + abs 1e-3", "0". */
 export function describeDamping(d: Damping): string {
-  const parts = [d.relative !== 0 ? `${d.relative}` : '', d.absolute !== 0 ? `abs ${d.absolute}` : ''].filter(Boolean);
+  const parts = [d.relative !== 0 ? `${d.relative}` : '', d.shared !== 0 ? `shared ${d.shared}` : '', d.absolute !== 0 ? `abs ${d.absolute}` : ''].filter(Boolean);
   return parts.length === 0 ? '0' : parts.join(' + ');
 }

@@ -14,8 +14,8 @@
  * Factors (factor-controls.ts): off-diagonal shrink, damping of every factor, of G_i alone and
  * of A_i alone (relative to the mean eigenvalue, or absolute), per-task normalisation of G_i;
  * per tensor pattern through `tensors` rules; a weight's bias folded into it (bias-folding.ts).
- * The default damps G_i by its mean eigenvalue (grad_damping 1): undamped K-FAC merges of the
- * demo's zoo score ~14% when solved to convergence (README, "What moved the number").
+ * The default damps every G_i by the tasks' average mean eigenvalue (grad_damping {shared: 1}):
+ * undamped K-FAC merges of the demo's zoo score ~14% when solved to convergence (README).
  * iterations: 0 returns the initialisation exactly.
  */
 import { solve, type Backend, type SolveOptions, type Tensor } from '@mats/core';
@@ -40,10 +40,11 @@ import { subspaceChoiceSchema, tensorRuleSchema, TensorSettings } from './tensor
 const PLAIN_INITS = ['zeros', 'base', 'checkpoint'] as const;
 
 /**
- * grad_damping: G_i + 1 * (tr G_i / n) I, chosen on the demo's validation data and checked on
- * other zoos (README); reference: true keeps the paper's undamped factors.
+ * grad_damping: G_i + 1 * mean_j (tr G_j / n) I (shared: every task gets the same RegMean term),
+ * safe on the demo's zoo and the other zoos (README, "What moved the number"); reference: true
+ * keeps the paper's undamped factors.
  */
-const MATS_DEFAULTS = { preconditioner: 'auto', rtol: 1e-5, atol: 0, init_lambda: 0.3, grad_damping: { relative: 1, absolute: 0 } } as const;
+const MATS_DEFAULTS = { preconditioner: 'auto', rtol: 1e-5, atol: 0, init_lambda: 0.3, grad_damping: { relative: 0, absolute: 0, shared: 1 } } as const;
 
 export const matsParameters = z
   .strictObject({
@@ -62,7 +63,7 @@ export const matsParameters = z
     shrink: factorKnobSchemas.shrink.default(1),
     /** Every factor: a number is relative (delta * mean eigenvalue), or {relative, absolute}. */
     damping: factorKnobSchemas.damping.default(NO_DAMPING),
-    /** G_i alone (kfac), added to damping; default relative 1 (0 with reference: true). */
+    /** G_i alone (kfac), added to damping; default {shared: 1} (none with reference: true). */
     grad_damping: factorKnobSchemas.grad_damping.optional(),
     /** A_i alone (gram, kfac), added to damping. */
     input_damping: factorKnobSchemas.input_damping.default(NO_DAMPING),

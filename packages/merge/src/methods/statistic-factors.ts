@@ -20,14 +20,31 @@ export const DEFAULT_FISHER_FLOOR = 1e-8;
 export interface GramFactorOptions extends FactorPreparation {
   /** Multiplies the result (a model's weight w_i, folded into one factor of C_i). */
   readonly scale: number;
+  /**
+   * mean_j tr(F_j) / n over the tasks (after their normalisation), for the shared damping
+   * (taskMeanEigenvalue); 0 when damping.shared is 0.
+   */
+  readonly tasksMeanEigenvalue?: number;
+}
+
+/** mean_j tr(F_j) / n over factors [n, n] (1 for factors that will be normalised, 0 for none). */
+export function tasksMeanEigenvalue(factors: readonly FloatArray[], n: number, normalize: boolean): number {
+  if (factors.length === 0 || n === 0) return 0;
+  let sum = 0;
+  for (const m of factors) {
+    let trace = 0;
+    for (let i = 0; i < n; i++) trace += m[i * n + i];
+    sum += normalize && trace > 0 ? 1 : trace / n;
+  }
+  return sum / factors.length;
 }
 
 /**
  * A prepared [n, n] Gram factor, as a new float64 array: symmetrised, shrunk
  * (F -> s F + (1 - s) Diag(F), RegMean's alpha, the MaTS reference code's model_lambda),
  * normalised to mean eigenvalue 1 when asked (F / (tr F / n)), damped
- * (+ (relative tr(F) / n + absolute) I, Tikhonov damping of the factor, after the
- * normalisation) and scaled. m: [n, n] row-major, read only.
+ * (+ (relative tr(F) / n + shared mean_j tr(F_j) / n + absolute) I, Tikhonov damping of the
+ * factor, after the normalisation) and scaled. m: [n, n] row-major, read only.
  */
 export function prepareGramFactor(m: FloatArray, n: number, options: GramFactorOptions): Float64Array {
   const { shrink, normalize, damping, scale } = options;
@@ -46,7 +63,7 @@ export function prepareGramFactor(m: FloatArray, n: number, options: GramFactorO
   // A factor with trace 0 is 0 (PSD): nothing to normalise.
   const normalizer = normalize && trace > 0 ? n / trace : 1;
   const meanEigenvalue = n > 0 ? (trace * normalizer) / n : 0;
-  const shift = damping.relative * meanEigenvalue + damping.absolute;
+  const shift = damping.relative * meanEigenvalue + damping.shared * (options.tasksMeanEigenvalue ?? 0) + damping.absolute;
   if (normalizer !== 1) for (let k = 0; k < out.length; k++) out[k] *= normalizer;
   for (let i = 0; i < n; i++) out[i * n + i] += shift;
   if (scale !== 1) for (let k = 0; k < out.length; k++) out[k] *= scale;
@@ -73,7 +90,9 @@ export function prepareDiagonalFisher(f: FloatArray, options: DiagonalFisherOpti
     out[j] = v;
     sum += v;
   }
-  const shift = (damping.relative > 0 && n > 0 ? (damping.relative * sum) / n : 0) + damping.absolute;
+  // The shared damping is for Gram factors (a mean eigenvalue across tasks); on a diagonal Fisher it is relative.
+  const relative = damping.relative + damping.shared;
+  const shift = (relative > 0 && n > 0 ? (relative * sum) / n : 0) + damping.absolute;
   for (let j = 0; j < n; j++) out[j] = (out[j] + shift) * scale;
   return out;
 }

@@ -22,8 +22,8 @@ import {
   type Tensor,
 } from '@mats/core';
 import type { FactorPlan } from './factor-controls.js';
-import type { TensorJob } from './method.js';
-import { prepareDiagonalFisher, prepareGramFactor } from './statistic-factors.js';
+import type { StatisticKind, TensorJob } from './method.js';
+import { prepareDiagonalFisher, prepareGramFactor, tasksMeanEigenvalue } from './statistic-factors.js';
 import { FactorSum, summarizeFactor, type SubspaceDiagnostics, type TaskFactorSummary } from './subspace-diagnostics.js';
 import type { Subspace } from './subspace.js';
 
@@ -75,6 +75,7 @@ export async function buildTaskSystem(job: TensorJob, subspace: Subspace, models
   const term = backend.zeros(shape);
   const factors = subspace === 'gram' || subspace === 'kfac' ? new FactorRecord(shape) : undefined;
   try {
+    const means = await sharedMeans(job, subspace, shape, models, options);
     for (const i of models) {
       const tensors: Tensor[] = [];
       const upload = (data: ArrayLike<number>, s: readonly number[]) => {
@@ -84,7 +85,7 @@ export async function buildTaskSystem(job: TensorJob, subspace: Subspace, models
       };
       let c: LinearOperator;
       try {
-        c = await taskOperator(job, i, subspace, shape, backend, upload, options, factors);
+        c = await taskOperator(job, i, subspace, shape, backend, upload, options, factors, means);
       } catch (e) {
         for (const t of tensors) backend.dispose(t);
         throw e;
@@ -145,6 +146,24 @@ class FactorRecord {
   }
 }
 
+/** The tasks' average mean eigenvalue of each kind of factor that has a shared damping. */
+interface SharedMeans {
+  readonly grad: number;
+  readonly input: number;
+  readonly block: number;
+}
+
+async function sharedMeans(job: TensorJob, subspace: Subspace, shape: readonly number[], models: readonly number[], options: TaskSystemOptions): Promise<SharedMeans> {
+  const mean = async (kind: StatisticKind, n: number, normalize: boolean, shared: number) =>
+    shared === 0 ? 0 : tasksMeanEigenvalue(await Promise.all(models.map((i) => job.statistic(i, kind))), n, normalize);
+  const [out, inp] = shape;
+  return {
+    grad: subspace === 'kfac' ? await mean('grad_gram', out, options.grad.normalize, options.grad.damping.shared) : 0,
+    input: subspace === 'kfac' || subspace === 'gram' ? await mean('input_gram', inp, false, options.input.damping.shared) : 0,
+    block: subspace === 'block' ? await mean('fisher_block', out, false, options.fisher.shared) : 0,
+  };
+}
+
 /** w_i C_i for model i. */
 async function taskOperator(
   job: TensorJob,
@@ -155,6 +174,7 @@ async function taskOperator(
   upload: (data: ArrayLike<number>, shape: readonly number[]) => Tensor,
   options: TaskSystemOptions,
   factors: FactorRecord | undefined,
+  means: SharedMeans,
 ): Promise<LinearOperator> {
   const w = job.weights[i];
   const label = `${job.name} models[${i}]`;
@@ -170,7 +190,7 @@ async function taskOperator(
     case 'gram': {
       const [out, inp] = shape;
       const aStat = await job.statistic(i, 'input_gram');
-      const a = prepareGramFactor(aStat, inp, { ...options.input, scale: w });
+      const a = prepareGramFactor(aStat, inp, { ...options.input, scale: w, tasksMeanEigenvalue: means.input });
       factors?.tasks.push({ model: i, input: summarizeFactor(aStat, inp) });
       factors?.input.add(a);
       return new GramOperator(upload(a, [inp, inp]), out, { psd: true, label });
@@ -178,8 +198,8 @@ async function taskOperator(
     case 'kfac': {
       const [out, inp] = shape;
       const [gStat, aStat] = await Promise.all([job.statistic(i, 'grad_gram'), job.statistic(i, 'input_gram')]);
-      const g = prepareGramFactor(gStat, out, { ...options.grad, scale: w });
-      const a = prepareGramFactor(aStat, inp, { ...options.input, scale: 1 });
+      const g = prepareGramFactor(gStat, out, { ...options.grad, scale: w, tasksMeanEigenvalue: means.grad });
+      const a = prepareGramFactor(aStat, inp, { ...options.input, scale: 1, tasksMeanEigenvalue: means.input });
       factors?.tasks.push({ model: i, input: summarizeFactor(aStat, inp), grad: summarizeFactor(gStat, out) });
       factors?.input.add(a);
       factors?.grad.add(g);
@@ -188,7 +208,7 @@ async function taskOperator(
     case 'block': {
       const d = shape[0];
       // A full Fisher block is not a Gram factor: no off-diagonal shrink (METHODS.md applies s to Grams).
-      const f = prepareGramFactor(await job.statistic(i, 'fisher_block'), d, { shrink: 1, normalize: false, damping: options.fisher, scale: w });
+      const f = prepareGramFactor(await job.statistic(i, 'fisher_block'), d, { shrink: 1, normalize: false, damping: options.fisher, scale: w, tasksMeanEigenvalue: means.block });
       return new DenseOperator(upload(f, [d, d]), { shape, psd: true, label });
     }
   }
