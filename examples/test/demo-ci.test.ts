@@ -26,10 +26,11 @@ describe('demo (reduced zoo, end to end)', () => {
   let results: DemoResults;
   const options = () => ({ config: CI_ZOO, cacheDir: join(work, 'cache'), outDir: join(work, 'out'), mergeMode: 'in-process' as const, log: () => undefined });
 
+  // The whole reduced demo: on a loaded shared machine it can take minutes, not the default two.
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'mats-demo-'));
     results = await runDemo(options());
-  });
+  }, 1_800_000);
   afterAll(async () => {
     await rm(work, { recursive: true, force: true });
   });
@@ -90,7 +91,7 @@ describe('demo (reduced zoo, end to end)', () => {
     const again = await runDemo(options());
     expect(again.training.every((t) => !t.trainedNow)).toBe(true);
     expect(again.merges.run).toBe(0);
-    expect(again.merges.reused).toBe(results.merges.run);
+    expect(again.merges.reused).toBe(results.merges.run + results.merges.reused);
     expect(again.rows.map((r) => r.testAccuracy)).toEqual(results.rows.map((r) => r.testAccuracy));
   });
 
