@@ -193,13 +193,13 @@ export const mats = defineMethod({
   // Inputs aside: the rhs, x0, x, CG's four work vectors, a term, a theta upload, the running
   // sum and one model's C_i (a Diagonal; Gram and Kronecker factors count as statistics).
   workingBytes: (length) => length * 8 * 12,
-  async merge(job, { parameters: p, backend, nested, log, resolvePath }) {
+  async merge(job, { parameters: p, backend, nested, log, signal, resolvePath }) {
     return mergeInSubspace(job, backend, { ...subspaceOptions(p), owner: p }, async (system, subspace, models, block) => {
       const values = await initialValues(block, p, nested.init, resolvePath);
       const x0 = values === undefined ? undefined : backend.fromArray(values, system.shape);
       try {
         if (p.iterations === 0) return initialisationOnly(system, subspace, x0, values, backend);
-        const result = solve(system.system, system.rhs, solveOptions(p, subspace, x0));
+        const result = solve(system.system, system.rhs, { ...solveOptions(p, subspace, x0), signal });
         const solved = backend.toArray(result.x);
         backend.dispose(result.x);
         const report = solveReport(block.job.name, subspace, result, log);
