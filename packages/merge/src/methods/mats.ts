@@ -29,7 +29,7 @@ import { defineMethod, type BoundMethod, type MethodCall, type TensorDescriptor,
 import { solveReport } from './solve-report.js';
 import { DEFAULT_FISHER_FLOOR } from './statistic-factors.js';
 import { subspaceNeeds, type Subspace } from './subspace.js';
-import { describeSubspaceMerge, mergeInSubspace, type MergeBlock } from './subspace-merge.js';
+import { describeSubspaceMerge, mergeInSubspace, subspaceStatisticBytes, type MergeBlock } from './subspace-merge.js';
 import type { TaskSystem } from './task-system.js';
 import { subspaceChoiceSchema, tensorRuleSchema, TensorSettings } from './tensor-rules.js';
 
@@ -49,39 +49,39 @@ const MATS_DEFAULTS = { preconditioner: 'auto', rtol: 1e-5, atol: 0, init_lambda
 export const matsParameters = z
   .strictObject({
     /** The task subspace C_i; auto: per tensor, the richest with statistics in every model. */
-    subspace: subspaceChoiceSchema.default('auto'),
+    subspace: subspaceChoiceSchema.default('auto').describe('the task subspace C_i; auto: per tensor, the richest whose statistics every model has (kfac, gram, diagonal for a 2-D weight; block, diagonal for a 1-D one); identity: the average'),
     /** CG iteration budget (the paper: 100); 0 returns the initialisation. */
-    iterations: z.number().int().gte(0).default(100),
+    iterations: z.number().int().gte(0).default(100).describe('CG iteration budget (the paper: 100); 0 returns the initialisation exactly'),
     /** Initial guess: zeros, base, checkpoint (init_path), or any method's output on the same tensor (task_arithmetic: the paper's). */
-    init: z.string().min(1).default('task_arithmetic'),
+    init: z.string().min(1).default('task_arithmetic').describe('x0: zeros, base, checkpoint (init_path), or any method\'s output on the tensor (average, task_arithmetic: the paper\'s, ties, fisher, regmean, ...)'),
     /** lambda of init: task_arithmetic (the paper: 0.3). */
-    init_lambda: z.number().finite().optional(),
+    init_lambda: z.number().finite().optional().meta({ defaultText: '0.3 (with init: task_arithmetic)' }).describe('lambda of init: task_arithmetic (the paper: 0.3)'),
     /** Parameters of the init method (init: ties, say). */
-    init_parameters: z.record(z.string(), z.unknown()).optional(),
+    init_parameters: z.record(z.string(), z.unknown()).optional().describe('knobs of the init method (init: ties with init_parameters: {density: 0.3})'),
     /** init: checkpoint: a checkpoint (file or folder, e.g. another config's output), relative to the config. */
-    init_path: z.string().min(1).optional(),
-    shrink: factorKnobSchemas.shrink.default(1),
+    init_path: z.string().min(1).optional().describe('init: checkpoint: the checkpoint (file or folder, another config\'s output say) to start from, relative to the config'),
+    shrink: factorKnobSchemas.shrink.default(1).describe('as regmean\'s, on every Gram factor (G_i and A_i)'),
     /** Every factor: a number is relative (delta * mean eigenvalue), or {relative, absolute}. */
-    damping: factorKnobSchemas.damping.default(NO_DAMPING),
+    damping: factorKnobSchemas.damping.default(NO_DAMPING).meta({ defaultText: '0' }).describe('every factor (G_i, A_i, a diagonal Fisher, a Fisher block): a number d adds d * (its mean eigenvalue) * I; {relative, absolute, shared} adds relative * tr(F_i)/n + absolute + shared * mean_j tr(F_j)/n'),
     /** G_i alone (kfac), added to damping; default {shared: 1} (none with reference: true). */
-    grad_damping: factorKnobSchemas.grad_damping.optional(),
+    grad_damping: factorKnobSchemas.grad_damping.optional().meta({ defaultText: '{shared: 1} (0 with reference: true)' }).describe('G_i alone (kfac), added to damping, in the same forms; the default gives every task the same RegMean term (an undamped K-FAC merge can lose most of its accuracy: README)'),
     /** A_i alone (gram, kfac), added to damping. */
-    input_damping: factorKnobSchemas.input_damping.default(NO_DAMPING),
+    input_damping: factorKnobSchemas.input_damping.default(NO_DAMPING).meta({ defaultText: '0' }).describe('A_i alone (gram, kfac), added to damping, in the same forms'),
     /** G_i -> G_i / (tr G_i / n) before damping: every task's G gets mean eigenvalue 1. */
-    normalize_grad: factorKnobSchemas.normalize_grad.default(false),
+    normalize_grad: factorKnobSchemas.normalize_grad.default(false).describe('G_i -> G_i / (tr G_i / n) before damping: every task\'s G gets mean eigenvalue 1'),
     /** Merge a weight and its bias as one block [W | b] where every model has the weight's input_mean. */
-    fold_bias: z.boolean().default(true),
+    fold_bias: z.boolean().default(true).describe('merge a 2-D weight and its bias as one block [W | b] over [a; 1] where every model\'s statistics have the weight\'s input_mean'),
     /** Per tensor pattern: subspace and factor knobs; the first matching rule applies. */
-    tensors: z.array(tensorRuleSchema).default([]),
+    tensors: z.array(tensorRuleSchema).default([]).meta({ defaultText: '[] (every tensor: the knobs above)' }).describe('rules {pattern, subspace and factor knobs}: the first whose pattern matches a tensor name sets them for it (K-FAC here, Gram there, average for norms)'),
     /** none, jacobi, kronecker (the nearest Kronecker product; kfac tensors), auto (dispatch's best). */
-    preconditioner: z.enum(['none', 'jacobi', 'kronecker', 'auto']).optional(),
+    preconditioner: z.enum(['none', 'jacobi', 'kronecker', 'auto']).optional().meta({ defaultText: 'auto (none with reference: true)' }).describe('none, jacobi, kronecker (the nearest Kronecker product; kfac tensors), auto (dispatch\'s best: an exact inverse where a closed form exists, the Kronecker approximation for a sum of Kroneckers)'),
     /** Stop when ||b - A x|| <= max(atol, rtol ||b||). */
-    rtol: z.number().gte(0).lt(1).optional(),
-    atol: z.number().finite().gte(0).optional(),
+    rtol: z.number().gte(0).lt(1).optional().meta({ defaultText: '1e-5' }).describe('stop when ||b - A x|| <= max(atol, rtol ||b||), on the true residual'),
+    atol: z.number().finite().gte(0).optional().meta({ defaultText: '0' }).describe('absolute residual tolerance (with rtol)'),
     /** cg: PCG; exact: dispatch's closed form where one exists (PCG elsewhere, with a note). */
-    solver: z.enum(['cg', 'exact']).default('cg'),
+    solver: z.enum(['cg', 'exact']).default('cg').describe('cg: PCG from x0; exact: the closed form where one exists (Fisher, RegMean, block, one Kronecker, two Kroneckers by simultaneous diagonalisation), PCG with a note where none does (kfac with 3 or more models)'),
     /** The paper's solver: plain CG, `iterations` steps, scipy's legacy stopping rule (tol 1e-5). */
-    reference: z.boolean().default(false),
+    reference: z.boolean().default(false).describe('true: the paper\'s solver: plain CG from init, at most iterations steps, scipy\'s legacy stopping rule (tol 1e-5), below'),
   })
   .superRefine((p, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
@@ -192,7 +192,7 @@ export const mats = defineMethod({
   },
   // Inputs aside: the rhs, x0, x, CG's four work vectors, a term, a theta upload, the running
   // sum and one model's C_i (a Diagonal; Gram and Kronecker factors count as statistics).
-  workingBytes: (length) => length * 8 * 12,
+  workingBytes: (length, _m, _p, _w, statisticElements) => length * 8 * 12 + subspaceStatisticBytes(statisticElements),
   async merge(job, { parameters: p, backend, nested, log, signal, resolvePath }) {
     return mergeInSubspace(job, backend, { ...subspaceOptions(p), owner: p }, async (system, subspace, models, block) => {
       const values = await initialValues(block, p, nested.init, resolvePath);

@@ -21,16 +21,16 @@ import { defineMethod } from './method.js';
 import { solveReport } from './solve-report.js';
 import { DEFAULT_FISHER_FLOOR } from './statistic-factors.js';
 import { subspaceNeeds } from './subspace.js';
-import { describeSubspaceMerge, mergeInSubspace } from './subspace-merge.js';
+import { describeSubspaceMerge, mergeInSubspace, subspaceStatisticBytes } from './subspace-merge.js';
 import { TensorSettings } from './tensor-rules.js';
 
 export const regmeanParameters = z.strictObject({
   /** Off-diagonal shrink s in [0, 1]: A -> s A + (1 - s) Diag(A); the RegMean paper's alpha is typically 0.9. */
-  shrink: factorKnobSchemas.shrink.default(1),
+  shrink: factorKnobSchemas.shrink.default(1).describe('off-diagonal shrink s of each input Gram, A -> s A + (1 - s) Diag(A) (the RegMean paper\'s alpha, typically 0.9)'),
   /** Damping of every Gram: a number is relative (A + delta mean(diag A) I), or {relative, absolute}. */
-  damping: factorKnobSchemas.damping.default(NO_DAMPING),
+  damping: factorKnobSchemas.damping.default(NO_DAMPING).meta({ defaultText: '0' }).describe('A -> A + d * mean(diag A) * I for each Gram (a number d), or {relative, absolute, shared}: makes a singular sum invertible'),
   /** Merge a weight and its bias as one block [W | b] over [a; 1] where every model has the weight's input_mean. */
-  fold_bias: z.boolean().default(true),
+  fold_bias: z.boolean().default(true).describe('merge a 2-D weight and its bias as one block [W | b] over [a; 1] where every model\'s statistics have the weight\'s input_mean'),
 });
 
 export type RegmeanParameters = z.output<typeof regmeanParameters>;
@@ -59,6 +59,8 @@ export const regmean = defineMethod({
   elementwise: () => false,
   statistics: (tensor, p) => subspaceNeeds(tensor, 'gram', p.fold_bias),
   describe: (tensor, p) => describeSubspaceMerge(tensor, subspaceOptions(p)),
+  // The right-hand side and the solution (float64), and the statistics' copies.
+  workingBytes: (length, _m, _p, _w, statisticElements) => length * 8 * 2 + subspaceStatisticBytes(statisticElements),
   async merge(job, { parameters, backend, precision, log }) {
     return mergeInSubspace(job, backend, { ...subspaceOptions(parameters), owner: parameters }, async (system, _subspace, _models, block) => {
       const result = solve(system.system, system.rhs, { rtol: closedFormTolerance(precision) });

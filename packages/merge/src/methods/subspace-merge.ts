@@ -14,6 +14,17 @@ import { activeModels, selectSubspace, type Subspace } from './subspace.js';
 import { buildTaskSystem, type TaskSystem } from './task-system.js';
 import type { TensorSettings } from './tensor-rules.js';
 
+/**
+ * Float64 arrays of one model's statistics size a task-subspace merge holds at its peak
+ * (task-system.ts, core's solve): model i's prepared factor and its upload, the running sum and
+ * the sum it replaces, the solve's factorisation and workspace, and the two operands the CPU
+ * backend's gemm and host linear algebra copy into WebAssembly memory (which keeps its size).
+ */
+export const SUBSPACE_STATISTIC_COPIES = 8;
+
+/** Bytes of those copies for a job whose largest model has statisticElements of statistics. */
+export const subspaceStatisticBytes = (statisticElements: number): number => SUBSPACE_STATISTIC_COPIES * 8 * statisticElements;
+
 export interface SubspaceMergeOptions {
   /** Subspace and factor knobs per tensor name. */
   readonly settings: TensorSettings;

@@ -5,8 +5,11 @@
 import type { PlannedTensorInfo, StatisticKind } from '../methods/method.js';
 import type { PlannedTensor } from './sources.js';
 
-/** Infos of the merged tensors, by name; siblings resolve among them (none in an elementwise plan). */
-export function plannedTensorInfos(tensors: readonly PlannedTensor[], weights: readonly number[], elementwise: boolean): Map<string, PlannedTensorInfo> {
+/**
+ * Infos of the merged tensors, by name, with each tensor's model weights (a config may vary them
+ * by tensor); siblings resolve among them (none in an elementwise plan).
+ */
+export function plannedTensorInfos(tensors: readonly PlannedTensor[], weightsOf: (name: string) => readonly number[], elementwise: boolean): Map<string, PlannedTensorInfo> {
   const infos = new Map<string, PlannedTensorInfo>();
   for (const t of tensors) {
     if (t.action !== 'merge') continue;
@@ -15,7 +18,7 @@ export function plannedTensorInfos(tensors: readonly PlannedTensor[], weights: r
       shape: t.shape,
       size: t.size,
       dtype: t.dtype,
-      weights,
+      weights: weightsOf(t.name),
       hasStatistic: (i: number, kind: StatisticKind) => t.statistics[i]?.has(kind) ?? false,
       sibling: (name: string) => (elementwise ? undefined : infos.get(name)),
     });

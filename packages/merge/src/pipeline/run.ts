@@ -7,10 +7,11 @@
  * output are removed first (checkpoint/temporary-folders.ts).
  */
 import { resolve } from 'node:path';
+import { writeCompanionFiles } from '../checkpoint/hf-folder.js';
 import { CheckpointOutput } from '../checkpoint/output.js';
 import { describeTemporaryFolder, removeIfStale } from '../checkpoint/temporary-folders.js';
 import { FileSystemError, InterruptedError, UserError } from '../errors.js';
-import type { BoundMethod, MethodRuntime, TensorJob, TensorReport, TensorResult } from '../methods/method.js';
+import type { BoundMethod, MethodRuntime, PrepareContext, TensorJob, TensorReport, TensorResult } from '../methods/method.js';
 import { dtypeBytes, isReadableDType } from '../safetensors/dtype.js';
 import { bindingsInOrder, statisticNeeds, type MethodBinding } from './bind.js';
 import { InputJob } from './job.js';
@@ -91,7 +92,7 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
   const emit = options.onEvent ?? (() => undefined);
   const items = workList(plan);
   const jobs = items.filter((i): i is Extract<WorkItem, { kind: 'job' }> => i.kind === 'job');
-  const weights = plan.config.models.map((m) => m.weight);
+  const settingOf = (tensor: PlannedTensor) => plan.settings.of.get(tensor.name)!;
   const usesStatistics = plan.merged.some((t) => statisticNeeds(plan.binding, t).length > 0);
   let bytesRead = 0;
   let passes = 0;
@@ -104,7 +105,7 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
     throw new InterruptedError(`merge interrupted${signal !== undefined ? ` by ${signal}` : ''}; nothing was written`, signal);
   };
   const guard = new NonFiniteGuard({ allow: plan.allowNonFinite, warn: (message) => emit({ type: 'log', message }) });
-  const makeJob = (item: Extract<WorkItem, { kind: 'job' }>) => new InputJob(item.tensor, item.index, item.offset, item.length, plan.config.precision, weights, guard);
+  const makeJob = (item: Extract<WorkItem, { kind: 'job' }>) => new InputJob(item.tensor, item.index, item.offset, item.length, plan.config.precision, settingOf(item.tensor).weights, guard);
   // The merge pass's whole-tensor jobs by name, created on first need (read-ahead, or a method
   // asking for a sibling: bias folding) and dropped once merged, so that a sibling is the very
   // job the pipeline hands over later (its inputs read once, a result computed early recognised).
@@ -114,7 +115,7 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
     if (plan.elementwise) return makeJob(item);
     let job = mergeJobs.get(item.tensor.name);
     if (job === undefined) {
-      job = new InputJob(item.tensor, item.index, item.offset, item.length, plan.config.precision, weights, guard, sibling);
+      job = new InputJob(item.tensor, item.index, item.offset, item.length, plan.config.precision, settingOf(item.tensor).weights, guard, sibling);
       mergeJobs.set(item.tensor.name, job);
     }
     return job;
@@ -163,22 +164,15 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
     else if (await removeIfStale(folder)) emit({ type: 'log', message: `removed ${describeTemporaryFolder(folder).replace(/; mats merge removes it.*$/, '')}` });
   }
 
-  // Bind every method in the tree to its state; nested methods are prepared first.
-  const bound = new Map<MethodBinding, BoundMethod>();
+  // Bind every method tree (one per distinct set of per-tensor knobs) to its state; nested
+  // methods are prepared first.
   checkAborted();
   const output = await CheckpointOutput.create(plan.outputPath, plan.shards, plan.metadata, plan.force);
   emit({ type: 'output', temporaryFolder: output.tempFolder, target: output.target });
   try {
-    for (const b of bindingsInOrder(plan.binding)) {
-      const state = b.method.prepare === undefined ? undefined : await b.method.prepare({ ...runtime, parameters: b.parameters, tensors: plan.merged, modelCount: plan.config.models.length, weights, pass: jobPass });
-      const nested = Object.fromEntries(Object.entries(b.nested).map(([k, n]) => [k, bound.get(n)!]));
-      bound.set(b, {
-        name: b.method.name,
-        parameters: b.parameters,
-        merge: (job) => b.method.merge(job, { ...runtime, parameters: b.parameters, state, nested }),
-      });
-    }
-    const root = bound.get(plan.binding)!;
+    const roots: BoundMethod[] = [];
+    const pass = plan.settings.bindings.length === 1 ? jobPass : refusePass;
+    for (const setting of plan.settings.bindings) roots.push(await bindTree(setting.binding, setting.modelParameters, runtime, { tensors: plan.merged, modelCount: plan.config.models.length, weights: setting.weights, pass }));
 
     // The merge pass: copies and jobs in plan order, so shards fill one after another.
     passes++;
@@ -213,7 +207,7 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
         const following = nextJob[k];
         next = following === undefined ? undefined : mergeJob(following);
         next?.prefetch(plan.usesBase, usesStatistics);
-        const result = checkResult(await root.merge(job), job, plan.binding.method.name);
+        const result = checkResult(await roots[settingOf(item.tensor).bindingIndex].merge(job), job, plan.binding.method.name);
         mergeJobs.delete(item.tensor.name);
         guard.output(plan.binding.method.name, item.tensor.name, item.tensor.shape, item.tensor.outputDtype, result.values, item.offset);
         await output.writeFloats(item.tensor.name, result.values, item.offset);
@@ -228,6 +222,7 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
       emit({ type: 'progress', doneBytes: done, totalBytes: total });
     }
     checkAborted();
+    await writeCompanionFiles(output.tempFolder, plan.companionFiles);
     await output.commit();
   } catch (e) {
     await output.abort();
@@ -243,6 +238,29 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
     seconds: (performance.now() - started) / 1000,
     passes,
   };
+}
+
+/** The pass of a method tree whose knobs vary by tensor: the plan refuses wholeModel methods there, so none may come. */
+function refusePass(): AsyncIterable<TensorJob> {
+  throw new Error('a method made a whole-model pass although its knobs vary by tensor: it must declare wholeModel()');
+}
+
+type PassContext = Pick<PrepareContext<unknown>, 'tensors' | 'modelCount' | 'weights' | 'pass'>;
+
+/** Prepares and binds a method tree, nested methods first; the root gets each model's own parameters. */
+async function bindTree(root: MethodBinding, rootModelParameters: readonly unknown[], runtime: MethodRuntime, context: PassContext): Promise<BoundMethod> {
+  const bound = new Map<MethodBinding, BoundMethod>();
+  for (const b of bindingsInOrder(root)) {
+    const modelParameters = b === root ? rootModelParameters : rootModelParameters.map(() => b.parameters);
+    const state = b.method.prepare === undefined ? undefined : await b.method.prepare({ ...runtime, ...context, parameters: b.parameters, modelParameters });
+    const nested = Object.fromEntries(Object.entries(b.nested).map(([k, n]) => [k, bound.get(n)!]));
+    bound.set(b, {
+      name: b.method.name,
+      parameters: b.parameters,
+      merge: (job) => b.method.merge(job, { ...runtime, parameters: b.parameters, modelParameters, state, nested }),
+    });
+  }
+  return bound.get(root)!;
 }
 
 function checkResult(result: TensorResult, job: TensorJob, method: string): TensorResult {
