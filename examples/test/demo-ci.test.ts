@@ -45,7 +45,7 @@ describe('demo (reduced zoo, end to end)', () => {
 
   it('merges with every method and every merged model beats chance', () => {
     const merges = results.rows.filter((r) => r.kind === 'merge');
-    expect(merges.map((r) => r.label)).toEqual(['average', 'task_arithmetic', 'ties', 'dare', 'fisher', 'regmean', 'mats gram', 'mats kfac']);
+    expect(merges.map((r) => r.label)).toEqual(['average', 'task_arithmetic', 'ties', 'dare', 'breadcrumbs', 'fisher', 'regmean', 'mats gram', 'mats kfac']);
     for (const row of merges) {
       expect(row.testAccuracy).toHaveLength(CI_ZOO.tasks.length);
       expect(row.meanTestAccuracy, row.label).toBeGreaterThan(2 * chance);

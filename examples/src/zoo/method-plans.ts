@@ -101,6 +101,20 @@ export const METHOD_PLANS: readonly MethodPlan[] = [
       { knob: 'lambda', values: [0.05, 0.1, 0.2, 0.4], below: times(0.5, 0.005), above: plus(0.2, 3) },
     ],
   },
+  {
+    // Model Breadcrumbs masks each task vector's largest entries (gamma, the outliers) and its
+    // smallest (all but density), per tensor, then task arithmetic.
+    label: 'breadcrumbs',
+    method: 'breadcrumbs',
+    statistics: false,
+    fixed: () => ({ combine: 'task_arithmetic' }),
+    axes: () => [
+      // gamma 0 (no outliers removed) is in the grid: on the demo's zoo validation went there.
+      { knob: 'density', values: [0.1, 0.3, 0.9], below: times(0.5, 0.01), above: plus(0.05, 1) },
+      { knob: 'gamma', values: [0, 0.01], above: times(5, 0.3) },
+      { knob: 'lambda', values: [0.1, 0.2, 0.4], below: times(0.5, 0.005), above: plus(0.2, 3) },
+    ],
+  },
   { label: 'fisher', method: 'fisher', statistics: true },
   {
     label: 'regmean',
