@@ -189,6 +189,17 @@ describe('ties', () => {
     );
   });
 
+  it('matches the reference with global trim and + at a zero election (ties at the threshold kept by index, over the whole model)', async () => {
+    await fc.assert(
+      fc.asyncProperty(setupArb, fc.constantFrom(0.2, 0.5, 0.9), async ({ base, models, weights }, density) => {
+        const { tensors } = await mergeInMemory({ method: 'ties', parameters: { density, trim: 'global', zero_sign: 'positive', lambda: 0.7 }, base, models, weights });
+        const expected = referenceTies(floatsOf(base), models.map(floatsOf), weights, { density, lambda: 0.7, trim: 'global', weightedElection: false, zeroSign: 'positive' });
+        expectClose(tensors, expected);
+      }),
+      RUNS,
+    );
+  });
+
   it('with density 1 and agreeing signs is lambda times the mean of the task vectors', async () => {
     const base: Fixture = { w: { dtype: 'F32', shape: [4], data: new Float32Array([0, 1, -1, 2]) } };
     const models: Fixture[] = [

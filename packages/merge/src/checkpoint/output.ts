@@ -15,8 +15,9 @@ import { fileStep } from '../util/file-errors.js';
 import type { FloatArray } from '../safetensors/decode.js';
 import { tensorByteLength, type TensorSpec } from '../safetensors/layout.js';
 import { SafetensorsWriter } from '../safetensors/writer.js';
+import { SHARDS_FOLDER } from './completion-record.js';
 import { isCompanionFile } from './hf-folder.js';
-import { INDEX_FILE, SINGLE_FILE } from './shard-index.js';
+import { INDEX_FILE, SINGLE_FILE, shardFileName, shardIndexText } from './shard-index.js';
 import { OWNER_FILE, temporaryPrefix, writeOwner } from './temporary-folders.js';
 
 export interface ShardPlan {
@@ -44,15 +45,14 @@ export function planShards(specs: readonly TensorSpec[], maxBytes: number): Shar
   }
   if (groups.length === 0) groups.push({ tensors: [], bytes: 0 });
   const n = groups.length;
-  const pad = (i: number) => String(i).padStart(5, '0');
-  return groups.map((g, i) => ({ ...g, file: n === 1 ? SINGLE_FILE : `model-${pad(i + 1)}-of-${pad(n)}.safetensors` }));
+  return groups.map((g, i) => ({ ...g, file: n === 1 ? SINGLE_FILE : shardFileName(i + 1, n) }));
 }
 
-/** Whether an existing path may be replaced by --force: a previous output, or an empty folder. */
-async function checkReplaceable(target: string): Promise<void> {
+/** Whether an existing path may be replaced by --force: a previous output (single-process or distributed), or an empty folder. */
+export async function checkReplaceable(target: string): Promise<void> {
   const info = await stat(target);
   if (!info.isDirectory()) throw new UserError(`output ${target} exists and is not a folder; refusing to replace it even with --force`);
-  const foreign = (await readdir(target)).filter((f) => !f.endsWith('.safetensors') && f !== INDEX_FILE && !isCompanionFile(f));
+  const foreign = (await readdir(target)).filter((f) => !f.endsWith('.safetensors') && f !== INDEX_FILE && f !== SHARDS_FOLDER && !isCompanionFile(f));
   if (foreign.length > 0) {
     throw new UserError(`output ${target} holds files that are not a checkpoint (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''}); refusing to replace it even with --force`);
   }
@@ -129,13 +129,10 @@ export class CheckpointOutput {
       }
     }
     if (this.shards.length > 1) {
-      const weightMap: Record<string, string> = {};
-      const names = [...this.shardOf.keys()].sort();
-      for (const n of names) weightMap[n] = this.shardOf.get(n)!.file;
+      const weightMap = new Map([...this.shardOf].map(([name, shard]) => [name, shard.file]));
       const total = this.shards.reduce((s, x) => s + x.bytes, 0);
-      const index = { metadata: { total_size: total, ...this.metadata }, weight_map: weightMap };
       const file = join(this.tempFolder, INDEX_FILE);
-      await fileStep(file, 'write', () => writeFile(file, `${JSON.stringify(index, null, 2)}\n`));
+      await fileStep(file, 'write', () => writeFile(file, shardIndexText(weightMap, total, this.metadata)));
     }
     // The owner record goes before the rename: the output holds the checkpoint alone.
     await fileStep(join(this.tempFolder, OWNER_FILE), 'remove', () => rm(join(this.tempFolder, OWNER_FILE)));

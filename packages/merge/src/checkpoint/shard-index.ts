@@ -9,6 +9,23 @@ import { SafetensorsError } from '../errors.js';
 export const INDEX_FILE = 'model.safetensors.index.json';
 export const SINGLE_FILE = 'model.safetensors';
 
+/** The name transformers gives file `number` (1-based) of `count`: model-00001-of-00003.safetensors. */
+export function shardFileName(number: number, count: number): string {
+  const pad = (i: number) => String(i).padStart(5, '0');
+  return `model-${pad(number)}-of-${pad(count)}.safetensors`;
+}
+
+/**
+ * The text of model.safetensors.index.json: total_size (bytes of tensor data) and the output's
+ * metadata, then weight_map sorted by tensor name. One writer for the single-process merge and
+ * `mats gather`, so both write the same bytes for the same layout.
+ */
+export function shardIndexText(weightMap: ReadonlyMap<string, string>, totalSize: number, metadata: Readonly<Record<string, string>>): string {
+  const sorted: Record<string, string> = {};
+  for (const name of [...weightMap.keys()].sort()) sorted[name] = weightMap.get(name)!;
+  return `${JSON.stringify({ metadata: { total_size: totalSize, ...metadata }, weight_map: sorted }, null, 2)}\n`;
+}
+
 export interface ShardIndex {
   readonly metadata: Readonly<Record<string, unknown>>;
   /** tensor name -> absolute shard path */

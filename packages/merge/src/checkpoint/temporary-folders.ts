@@ -133,9 +133,12 @@ async function readOwner(folder: string): Promise<FolderOwner | undefined> {
 }
 
 /** The temporary folders of output target that exist now, judged. */
-export async function findTemporaryFolders(target: string): Promise<TemporaryFolder[]> {
-  const parent = dirname(target);
-  const prefix = temporaryPrefix(target);
+export function findTemporaryFolders(target: string): Promise<TemporaryFolder[]> {
+  return findTemporaryFoldersIn(dirname(target), temporaryPrefix(target));
+}
+
+/** The folders in parent whose names start with prefix, judged by their owner records. */
+export async function findTemporaryFoldersIn(parent: string, prefix: string): Promise<TemporaryFolder[]> {
   let entries: string[];
   try {
     entries = (await readdir(parent)).filter((e) => e.startsWith(prefix)).sort();

@@ -50,6 +50,41 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: 'quiet', type: 'boolean', short: 'q', help: 'no progress; only errors and the final line' },
       { name: 'force', type: 'boolean', help: 'replace an existing output folder (only one that holds a checkpoint, never one that is or holds an input)' },
       ALLOW_NONFINITE,
+      {
+        name: 'shard',
+        type: 'string',
+        value: 'I/N|auto',
+        help: 'merge shard I (from 0) of N of a distributed merge into OUTPUT, beside the other shards (mats plan shows the split; mats gather finishes); auto: I from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX, N from --shards, distributed.shards or SLURM_ARRAY_TASK_COUNT',
+      },
+      { name: 'shards', type: 'string', value: 'N', help: 'with --shard auto: the number of shards (overrides distributed.shards in the config)' },
+    ],
+  },
+  {
+    name: 'plan',
+    args: [
+      { name: 'CONFIG', help: 'a mats or mergekit config' },
+      { name: 'OUTPUT', optional: true, help: 'output folder; overrides output.path' },
+    ],
+    summary: 'a distributed merge: every output tensor assigned to one of N shards, with each shard\'s estimated cost',
+    details: [
+      'Reads headers only. Tensors are weighed by a cost model (bytes read + the method\'s flops, pipeline/cost-model.ts) and dealt to shards largest first (LPT); a weight and its bias stay together. Every shard then runs mats merge CONFIG --shard I/N (a Slurm array, a Kubernetes Indexed Job) into one shared OUTPUT, and mats gather OUTPUT checks the shards and writes the index. The result is the single-process merge, byte for byte.',
+    ],
+    options: [
+      OUT,
+      { name: 'shards', type: 'string', value: 'N', help: 'the number of shards (default: distributed.shards in the config)' },
+      { name: 'json', type: 'boolean', help: 'print one JSON object: per shard its tensors, files, estimated seconds, bytes and peak memory' },
+    ],
+  },
+  {
+    name: 'gather',
+    args: [{ name: 'OUTPUT', help: 'the output folder the shards wrote into' }],
+    summary: 'finish a distributed merge: check that every shard completed for the same config and inputs, write the index',
+    details: [
+      'Reads the completion records (OUTPUT/.mats-shards/), checks every shard file\'s size and tensors, writes model.safetensors.index.json and removes what earlier merges into OUTPUT left. A missing, stale or damaged shard is refused by name with the command that redoes it; nothing is written then.',
+    ],
+    options: [
+      { name: 'verify', type: 'boolean', help: 'also compare every file\'s SHA-256 with its shard\'s record (reads the whole output once)' },
+      { name: 'quiet', type: 'boolean', short: 'q', help: 'no lines about removed leftovers; only errors and the final line' },
     ],
   },
   {

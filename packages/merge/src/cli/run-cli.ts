@@ -1,5 +1,5 @@
 /**
- * The `mats` command line: merge, validate, inspect, methods, convert-config, help. Exit status
+ * The `mats` command line: merge, validate, inspect, methods, convert-config, plan, gather, help. Exit status
  * 0 on success, 1 on a user error (one "error: ..." message on stderr, the stack only with
  * --verbose), 2 on a bug, 128 + N when signal N stopped a merge (cli/exit-codes.ts).
  */
@@ -10,7 +10,12 @@ import { loadConfig } from '../config/load.js';
 import { FileSystemError, UserError } from '../errors.js';
 import { allMethods, findMethod, methodNames } from '../methods/registry.js';
 import { planMerge, type MergePlan } from '../pipeline/plan.js';
-import { runMerge, type MergeEvent } from '../pipeline/run.js';
+import { runMerge, type MergeEvent, type MergeSummary, type RunOptions } from '../pipeline/run.js';
+import { gatherShards } from '../checkpoint/gather.js';
+import { mergeFingerprint } from '../pipeline/merge-fingerprint.js';
+import { planDistributedMerge, planShardMerge, runShardMerge } from '../pipeline/shard-merge.js';
+import { describeDistributedPlan, describeGather, describeShard, describeShardSummary, distributedPlanJson } from './distributed.js';
+import { parseShardCount, resolveShard } from './shard-option.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { asFileSystemError } from '../util/file-errors.js';
 import { formatBytes, formatRate } from '../util/format.js';
@@ -95,9 +100,13 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
       io.stdout.write(text);
       return 0;
     }
+    case 'gather': {
+      const log = values.quiet === true ? undefined : (m: string) => io.stderr.write(`${m}\n`);
+      return write(io, describeGather(await gatherShards(resolve(args[0]), { verify: values.verify === true, log })));
+    }
   }
 
-  // merge and validate
+  // plan, merge and validate
   if (values.out !== undefined && args[1] !== undefined && resolve(values.out as string) !== resolve(args[1])) {
     throw new UserError(`two output folders: OUTPUT ${args[1]} and --out ${values.out as string}; give one`);
   }
@@ -105,7 +114,35 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   const outArg = (values.out as string | undefined) ?? args[1];
   const out = outArg === undefined ? undefined : resolve(outArg);
   if (values.quiet !== true) for (const note of config.notes) io.stderr.write(`note: ${note}\n`);
-  const plan = await planMerge(config, { out, force: values.force === true, allowNonFinite: values['allow-nonfinite'] === true });
+  const planOptions = { out, force: values.force === true, allowNonFinite: values['allow-nonfinite'] === true };
+
+  if (spec.name === 'plan') {
+    const shards = values.shards !== undefined ? parseShardCount(values.shards as string) : config.distributed.shards;
+    if (shards === undefined) throw new UserError('plan needs the number of shards: --shards N (or distributed.shards in the config)');
+    const dp = await planDistributedMerge(config, shards, planOptions);
+    try {
+      const { hash } = await mergeFingerprint(dp.plan);
+      return write(io, values.json ? JSON.stringify(distributedPlanJson(dp, hash)) : describeDistributedPlan(dp, hash));
+    } finally {
+      await dp.plan.close();
+    }
+  }
+
+  if (values.shards !== undefined && values.shard === undefined) throw new UserError('--shards goes with --shard I/N or --shard auto (mats plan CONFIG --shards N shows the split)');
+  if (values.shard !== undefined) {
+    const shard = resolveShard(values.shard as string, values.shards === undefined ? undefined : parseShardCount(values.shards as string), config.distributed.shards, process.env);
+    const sp = await planShardMerge(config, shard, planOptions);
+    try {
+      if (values['dry-run']) return write(io, `${describePlan(sp.plan, values.quiet !== true)}\n${describeShard(sp, shard, sp.merge)}\ndry run: nothing written`);
+      return await merge(sp.plan, io, { quiet: values.quiet === true, jsonLog: values['json-log'] as string | undefined }, async (_plan, options) => {
+        const summary = await runShardMerge(sp, options);
+        return { summary, line: describeShardSummary(summary, shard) };
+      });
+    } finally {
+      await sp.plan.close();
+    }
+  }
+  const plan = await planMerge(config, planOptions);
   try {
     if (spec.name === 'validate') {
       io.stdout.write(`${describePlan(plan, false)}\nvalid: nothing wrong found in the config, inputs, statistics or output\n`);
@@ -120,6 +157,17 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     await plan.close();
   }
 }
+
+/** Runs a plan with runMerge, or a shard of it (runShardMerge): the summary and the final line to print. */
+type MergeRunner = (plan: MergePlan, options: RunOptions) => Promise<{ summary: MergeSummary; line: string }>;
+
+const runWhole: MergeRunner = async (plan, options) => {
+  const summary = await runMerge(plan, options);
+  const line =
+    `wrote ${summary.outputPath}: ${summary.merged} tensors merged, ${summary.copied} copied, ${formatBytes(summary.outputBytes)} ` +
+    `in ${summary.seconds.toFixed(2)} s (${summary.passes} pass${summary.passes === 1 ? '' : 'es'}, ${formatBytes(summary.inputBytesRead)} read at ${formatRate(summary.inputBytesRead, summary.seconds)})`;
+  return { summary, line };
+};
 
 function methodNamed(name: string) {
   const method = findMethod(name);
@@ -139,7 +187,7 @@ function helpTopic(topic: string | undefined): string {
   throw new UserError(`no help on '${topic}'${didYouMean(topic, topics)} (topics: ${topics.join(', ')})`);
 }
 
-async function merge(plan: MergePlan, io: CliIo, options: { quiet: boolean; jsonLog?: string }): Promise<number> {
+async function merge(plan: MergePlan, io: CliIo, options: { quiet: boolean; jsonLog?: string }, run: MergeRunner = runWhole): Promise<number> {
   const progress = createProgress(io.stderr, options.quiet ? 'quiet' : io.stderr.isTTY ? 'bar' : 'lines');
   // Say where the arithmetic runs: a gpu backend may have fallen back to a CPU mode of gpu.js.
   if (!options.quiet) io.stderr.write(`backend: ${plan.backend.name} (${plan.backend.mode}), precision ${plan.config.precision}\n`);
@@ -180,15 +228,12 @@ async function merge(plan: MergePlan, io: CliIo, options: { quiet: boolean; json
     }
   };
   try {
-    const summary = await runMerge(plan, { onEvent, signal: controller.signal });
+    const { summary, line } = await run(plan, { onEvent, signal: controller.signal });
     progress.stop();
     await closeLog();
     // The log failed after the last job: the checkpoint is whole, the log is not.
     if (logError instanceof FileSystemError) throw new FileSystemError(logError.file, logError.code, `${logError.message}; the merge itself finished: ${summary.outputPath} is complete`);
-    io.stdout.write(
-      `wrote ${summary.outputPath}: ${summary.merged} tensors merged, ${summary.copied} copied, ${formatBytes(summary.outputBytes)} ` +
-        `in ${summary.seconds.toFixed(2)} s (${summary.passes} pass${summary.passes === 1 ? '' : 'es'}, ${formatBytes(summary.inputBytesRead)} read at ${formatRate(summary.inputBytesRead, summary.seconds)})\n`,
-    );
+    io.stdout.write(`${line}\n`);
     return 0;
   } finally {
     progress.stop();

@@ -47,6 +47,8 @@ export interface MergeConfig {
   readonly aliases: Readonly<Record<string, readonly string[]>>;
   /** Merge inputs holding NaN or Inf, with a warning, instead of refusing them (pipeline/nonfinite.ts). */
   readonly allowNonFinite: boolean;
+  /** A distributed merge's number of shards, when the config gives it (mats merge --shard auto, mats plan). */
+  readonly distributed: { readonly shards?: number };
   /** The config file (absolute), or '<inline>'. */
   readonly source: string;
   /** The folder relative paths are resolved against: the config file's. */
@@ -201,6 +203,7 @@ function normalise(c: RawConfig, origin: Origin): MergeConfig {
     seed: c.seed,
     aliases,
     allowNonFinite: c.allow_nonfinite,
+    distributed: c.distributed,
     ...origin,
   };
 }

@@ -74,6 +74,10 @@ export const configSchema = z
       .default({})
       .describe('tied weights: {tensor: name or [names]} it may be stored under when absent (adds to the defaults)'),
     allow_nonfinite: z.boolean().default(false).describe('merge inputs that hold NaN or Inf (with a warning) instead of refusing them'),
+    distributed: z
+      .strictObject({ shards: z.number().int().positive().optional().describe('the number of shards, when the scheduler does not give it (--shards overrides it)') })
+      .default({})
+      .describe('a distributed merge (mats plan, mats merge --shard): its number of shards'),
   })
   .superRefine((c, ctx) => {
     if (c.models.length > 0 && c.models.every((m) => m.weight === 0)) ctx.addIssue({ code: 'custom', path: ['models'], message: 'every model has weight 0; at least one weight must be positive' });

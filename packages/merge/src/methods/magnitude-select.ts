@@ -30,6 +30,8 @@ export interface KeepRule {
   readonly prefix: readonly number[];
   /** Entries whose leading digits equal prefix: keep this many more, in stream order. */
   tiesLeft: number;
+  /** More entries equal the prefix than tiesLeft: which are kept depends on the stream order. */
+  readonly ordered: boolean;
   /** Nothing to keep (k = 0). */
   readonly none: boolean;
   /** Everything to keep (k >= total). */
@@ -85,7 +87,7 @@ export class MagnitudeSelector {
     if (this.finished) return;
     if (this.prefix.length === 0 && (this.wanted <= 0 || this.wanted >= this.total)) {
       // k = 0 keeps nothing; k >= n keeps everything: no threshold needed.
-      this.rule = { depth: 0, prefix: [], tiesLeft: 0, none: this.wanted <= 0, all: this.wanted > 0 };
+      this.rule = { depth: 0, prefix: [], tiesLeft: 0, ordered: false, none: this.wanted <= 0, all: this.wanted > 0 };
       this.finished = true;
       return;
     }
@@ -101,7 +103,7 @@ export class MagnitudeSelector {
     const exact = h[bin] === this.wanted;
     h.fill(0);
     if (exact || this.prefix.length === this.digits) {
-      this.rule = { depth: this.prefix.length, prefix: [...this.prefix], tiesLeft: this.wanted, none: false, all: false };
+      this.rule = { depth: this.prefix.length, prefix: [...this.prefix], tiesLeft: this.wanted, ordered: !exact, none: false, all: false };
       this.finished = true;
     }
   }

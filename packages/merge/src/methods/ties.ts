@@ -16,7 +16,8 @@
  * (mergekit's rescale; per tensor, so with per-tensor trim only).
  * Global trim costs whole-model passes before the merge: the radix select of the threshold
  * (2 passes for float32, up to 4 for float64) and, with zero_sign: majority, one for the
- * majority sign.
+ * majority sign, which also records each job's tie budget; with zero_sign: positive that pass
+ * is made only when entries equal to a threshold outnumber those kept (then the index decides).
  */
 import { z } from 'zod';
 import type { FloatArray } from '../safetensors/decode.js';
@@ -74,8 +75,13 @@ export function tiesOptions(p: TiesParameters, modelParameters: readonly { densi
 export interface TiesState {
   readonly rules: readonly KeepRule[];
   readonly majority: number;
-  /** Ties still to keep per model, consumed by merge() in plan order. */
-  readonly tiesLeft: number[];
+  /**
+   * Per job index, the ties each model may still keep when that job starts (absent: none left),
+   * as the preparation's last pass consumed them in plan order: merge() may then see any subset
+   * of the jobs in any order (a shard of a distributed merge) and still break ties by index over
+   * the whole model. Undefined when no rule is `ordered`: every tie is kept, in any order.
+   */
+  readonly tiesAt: ReadonlyMap<number, readonly number[]> | undefined;
 }
 
 const sign = (x: number) => (x > 0 ? 1 : x < 0 ? -1 : 0);
@@ -145,21 +151,26 @@ export async function tiesPrepare(context: PrepareContext<unknown>, options: Tie
   }
   const rules = selectors.map((s) => s.result());
   let majority = 0;
-  if (options.zero_sign === 'majority') {
+  // A whole-model pass for the majority sign, and (also without it) when ties at a threshold are
+  // kept by index: it records each job's tie budgets, so that merge() needs no earlier job.
+  let tiesAt: Map<number, readonly number[]> | undefined;
+  if (options.zero_sign === 'majority' || rules.some((r) => r.ordered)) {
     const passRules = rules.map((r) => freshRule(r));
-    for await (const job of context.pass('ties: majority sign')) {
+    tiesAt = new Map();
+    const label = options.zero_sign === 'majority' ? 'ties: majority sign' : 'ties: tie budgets';
+    for await (const job of context.pass(label)) {
+      if (passRules.some((r) => r.tiesLeft > 0)) tiesAt.set(job.index, passRules.map((r) => r.tiesLeft));
       majority += signSum((await trimAndElect(job, options, passRules, transform)).election);
     }
   }
-  return { rules, majority: sign(majority), tiesLeft: rules.map((r) => r.tiesLeft) };
+  return { rules, majority: sign(majority), tiesAt };
 }
 
 export async function tiesMerge(job: TensorJob, options: TiesOptions, state: TiesState | undefined, transform?: TaskVectorTransform): Promise<Float64Array> {
   const n = job.length;
-  let rules: KeepRule[] | undefined;
-  if (state !== undefined) rules = state.rules.map((r, i) => freshRule(r, state.tiesLeft[i]));
+  // Without recorded budgets every tie at the threshold is kept (KeepRule.ordered is false).
+  const rules = state?.rules.map((r, i) => freshRule(r, state.tiesAt === undefined ? r.tiesLeft : (state.tiesAt.get(job.index)?.[i] ?? 0)));
   const { election, masks, taus } = await trimAndElect(job, options, rules, transform);
-  if (state !== undefined && rules !== undefined) for (let i = 0; i < rules.length; i++) state.tiesLeft[i] = rules[i].tiesLeft;
 
   let zeroSign = 1;
   if (options.zero_sign === 'majority') zeroSign = state !== undefined ? state.majority : sign(signSum(election));

@@ -7,6 +7,7 @@
 import type { Backend } from '@mats/core';
 import { Checkpoint, DEFAULT_ALIASES, type AliasMap } from '../checkpoint/checkpoint.js';
 import { pathExists, planShards, type ShardPlan } from '../checkpoint/output.js';
+import { findShardTemporaryFolders } from '../checkpoint/shard-output.js';
 import { findTemporaryFolders, type TemporaryFolder } from '../checkpoint/temporary-folders.js';
 import type { MergeConfig } from '../config/load.js';
 import { ValidationError } from '../errors.js';
@@ -44,6 +45,12 @@ export interface PlanOptions {
   readonly chunkElements?: number;
   /** Merge inputs that hold NaN or Inf, with a warning (also config.allowNonFinite). */
   readonly allowNonFinite?: boolean;
+  /**
+   * One shard of a distributed merge (pipeline/shard-merge.ts): called once the headers are
+   * checked, returns the tensors this run merges; only their statistics are read and checked.
+   * The output folder is then shared by the shards (checkpoint/shard-output.ts checks it).
+   */
+  readonly selectTensors?: (tensors: readonly PlannedTensor[], binding: MethodBinding, settings: TensorSettings) => ReadonlySet<string>;
 }
 
 
@@ -75,6 +82,10 @@ export interface MergePlan {
   readonly temporaryFolders: readonly TemporaryFolder[];
   /** Files of a Hugging Face folder written beside the tensors (config.json, tokenizer files). */
   readonly companionFiles: readonly CompanionFile[];
+  /** The tensors this run merges and writes (PlanOptions.selectTensors); undefined: all. */
+  readonly selected?: ReadonlySet<string>;
+  /** The opened inputs by role ('base', 'models[0]', 'models[0].stats'). */
+  readonly inputs: readonly { readonly role: string; readonly checkpoint: Checkpoint }[];
   /** Closes every input file. */
   close(): Promise<void>;
 }
@@ -134,8 +145,11 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
   else {
     const overlaps = await outputOverlapsInputs(outputPath, namedInputs(config));
     for (const p of overlaps) problems.add(p);
-    if (overlaps.length === 0 && !options.force && (await pathExists(outputPath))) problems.add(`output ${outputPath} already exists; pass --force to replace it`);
+    const shared = options.selectTensors !== undefined;
+    if (overlaps.length === 0 && !options.force && !shared && (await pathExists(outputPath))) problems.add(`output ${outputPath} already exists; pass --force to replace it`);
     temporaryFolders = await findTemporaryFolders(outputPath);
+    // Shards of a distributed merge writing into the output (each shard checks its own).
+    if (!shared) temporaryFolders.push(...(await findShardTemporaryFolders(outputPath)));
     for (const folder of temporaryFolders) {
       if (folder.state === 'running') problems.add(`output ${outputPath}: another merge is writing it: ${folder.path} (${folder.reason}); wait for it to finish, or stop it`);
     }
@@ -202,7 +216,7 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
   // each need of the method checked for each model, then the values of every statistic the
   // merge will read (statistics-checks.ts).
   const badKeys = stats.map((file, i) => (file === undefined || tensors.length === 0 ? new Set<string>() : checkStatisticsHeaders(file, `models[${i}].stats`, tensorShapesOf(tensors, i), problems)));
-  const toCheck: StatisticToCheck[] = [];
+  const toCheck: (StatisticToCheck & { readonly tensor: string })[] = [];
   if (binding !== undefined) {
     const neededKinds = new Set<StatisticKind>();
     const modelsWithProblems = new Set<number>();
@@ -236,7 +250,7 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
           else {
             const source = { checkpoint: file, name: found.name, dtype: found.dtype, shape: found.shape };
             (tensor.statistics[i] as Map<StatisticKind, TensorSource>).set(need.kind, source);
-            toCheck.push({ where: `models[${i}].stats (${file.path})`, kind: need.kind, source });
+            toCheck.push({ where: `models[${i}].stats (${file.path})`, kind: need.kind, source, tensor: tensor.name });
           }
         });
       }
@@ -258,11 +272,12 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
       });
     }
   }
-  await checkStatisticsValues(toCheck, problems, { allow: allowNonFinite, warn: (w) => warnings.push(w) });
-
   const companionFiles = await planOutputFolderFiles(config, tensors, problems);
   const mergedNames = tensors.filter((t) => t.action === 'merge').map((t) => t.name);
   const settings = binding === undefined ? undefined : resolveTensorSettings(config, binding, mergedNames, tensors.map((t) => t.name), problems);
+
+  const selected = binding === undefined || settings === undefined ? undefined : options.selectTensors?.(tensors, binding, settings);
+  await checkStatisticsValues(selected === undefined ? toCheck : toCheck.filter((c) => selected.has(c.tensor)), problems, { allow: allowNonFinite, warn: (w) => warnings.push(w) });
 
   const all = problems.all();
   if (all.length > 0 || binding === undefined || settings === undefined || 'problem' in backend || outputPath === undefined) {
@@ -298,6 +313,8 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
     warnings,
     temporaryFolders,
     companionFiles,
+    selected,
+    inputs: opened.flatMap((checkpoint, i) => (checkpoint === undefined ? [] : [{ role: roles[i], checkpoint }])),
     close: closeAll,
   };
 }

@@ -47,7 +47,12 @@ export interface RunOptions {
    * is kept in it), or the reason itself when it is a UserError.
    */
   readonly signal?: AbortSignal;
+  /** Where the output goes (default: a CheckpointOutput at plan.outputPath; a shard of a distributed merge: checkpoint/shard-output.ts). */
+  readonly output?: (plan: MergePlan) => Promise<MergeOutput>;
 }
+
+/** What runMerge writes through. */
+export type MergeOutput = Pick<CheckpointOutput, 'target' | 'tempFolder' | 'writeFloats' | 'writeBytes' | 'commit' | 'abort'>;
 
 export interface MergeSummary {
   readonly outputPath: string;
@@ -90,8 +95,11 @@ function jobInputBytes(plan: MergePlan, item: WorkItem): number {
 export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promise<MergeSummary> {
   const started = performance.now();
   const emit = options.onEvent ?? (() => undefined);
-  const items = workList(plan);
-  const jobs = items.filter((i): i is Extract<WorkItem, { kind: 'job' }> => i.kind === 'job');
+  const allItems = workList(plan);
+  const jobs = allItems.filter((i): i is Extract<WorkItem, { kind: 'job' }> => i.kind === 'job');
+  // A shard of a distributed merge merges its own tensors; preparation passes still see every job (indices unchanged).
+  const selected = (t: { readonly name: string }) => plan.selected === undefined || plan.selected.has(t.name);
+  const items = allItems.filter((i) => selected(i.tensor));
   const settingOf = (tensor: PlannedTensor) => plan.settings.of.get(tensor.name)!;
   const usesStatistics = plan.merged.some((t) => statisticNeeds(plan.binding, t).length > 0);
   let bytesRead = 0;
@@ -137,10 +145,11 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
     let next: InputJob | undefined;
     for (let k = 0; k < jobs.length; k++) {
       checkAborted();
+      // Preparation passes read weights (TIES's trim); a method that wants a statistic here reads it itself.
       const job = next ?? makeJob(jobs[k]);
-      if (next === undefined) job.prefetch(plan.usesBase, usesStatistics);
+      if (next === undefined) job.prefetch(plan.usesBase, false);
       next = k + 1 < jobs.length ? makeJob(jobs[k + 1]) : undefined;
-      next?.prefetch(plan.usesBase, usesStatistics);
+      next?.prefetch(plan.usesBase, false);
       yield job;
       const bytes = jobInputBytes(plan, jobs[k]);
       done += bytes;
@@ -167,7 +176,7 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
   // Bind every method tree (one per distinct set of per-tensor knobs) to its state; nested
   // methods are prepared first.
   checkAborted();
-  const output = await CheckpointOutput.create(plan.outputPath, plan.shards, plan.metadata, plan.force);
+  const output = options.output !== undefined ? await options.output(plan) : await CheckpointOutput.create(plan.outputPath, plan.shards, plan.metadata, plan.force);
   emit({ type: 'output', temporaryFolder: output.tempFolder, target: output.target });
   try {
     const roots: BoundMethod[] = [];
@@ -231,8 +240,8 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
   }
   return {
     outputPath: plan.outputPath,
-    merged: plan.merged.length,
-    copied: plan.tensors.length - plan.merged.length,
+    merged: plan.merged.filter(selected).length,
+    copied: plan.tensors.filter(selected).length - plan.merged.filter(selected).length,
     outputBytes: plan.outputBytes,
     inputBytesRead: bytesRead,
     seconds: (performance.now() - started) / 1000,
