@@ -13,8 +13,9 @@ export function requireBuiltBin(): void {
   if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run npm run build first (npm test does)`);
 }
 
-export function mats(args: string[], cwd: string): Promise<ProcessResult> {
-  return runProcess(process.execPath, [BIN, ...args], { cwd });
+/** env: variables added to this process's (MATS_CPU_KERNELS, say). */
+export function mats(args: string[], cwd: string, env: Record<string, string> = {}): Promise<ProcessResult> {
+  return runProcess(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env } });
 }
 
 export interface RunningMats {

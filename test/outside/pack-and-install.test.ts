@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { SafetensorsFile, writeSafetensorsFile } from '@mats/merge';
 import { randomSpd, referenceSpdSolve } from '@mats/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { browserBundleModules } from '../../bench/src/browser/page-build.js';
 import type { InstallStatus } from './install.js';
 import { REPO, STRICTEST, installed, run, typecheck } from './harness.js';
 import { readmeFaults } from './readme-paths.js';
@@ -33,7 +34,7 @@ describe('the packed tarballs', () => {
       '@mats/core': ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/testing/index.js', 'dist/testing/index.d.ts'],
       '@mats/backend-cpu': ['package.json', 'dist/index.js', 'dist/index.d.ts', 'dist-wasm/kernels.wasm'],
       '@mats/backend-gpu': ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts'],
-      '@mats/merge': ['package.json', 'README.md', 'bin/mats.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js'],
+      '@mats/merge': ['package.json', 'README.md', 'bin/mats.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/browser.js', 'dist/browser.d.ts', 'dist/io/node-io.browser.js'],
     })) {
       expect(files[name], `${name} was not packed`).toBeDefined();
       expect(wanted.filter((f) => !files[name]!.has(f)), `${name} lacks`).toEqual([]);
@@ -127,6 +128,32 @@ describe('installed in an empty folder', () => {
     expect(got.kinds).toEqual(['function', 'function', 'function']);
     // The kernels in dist-wasm shipped: without them the backend would fall back to TypeScript.
     expect(String(got.mode)).toMatch(/^wasm-simd/);
+  });
+
+  it('bundles @mats/merge/browser for a browser with no node: module (the package.json "browser" field swaps the file-system I/O)', async () => {
+    const { modules, imports } = await browserBundleModules('@mats/merge/browser', app);
+    expect(modules.some((m) => m.endsWith('node_modules/@mats/merge/dist/io/node-io.browser.js')), modules.join('\n')).toBe(true);
+    expect(modules.filter((m) => /\/node-io\.js$|node-input-files|node-output-target|node:/.test(m))).toEqual([]);
+    expect(imports.filter((p) => p.startsWith('node:'))).toEqual([]);
+  });
+
+  it('merges Blobs into Blobs through @mats/merge/browser, as its README shows', async () => {
+    const script = `
+      import { BlobInputFiles, BlobOutputTarget, SafetensorsFile, parseConfig, planMerge, runMerge, serializeSafetensors } from '@mats/merge/browser';
+      const model = (v) => new Blob([serializeSafetensors([{ name: 'w', dtype: 'F32', shape: [2], data: Float32Array.from(v) }])]);
+      const inputs = new BlobInputFiles([['base.safetensors', model([1, 1])], ['math.safetensors', model([3, 0])]]);
+      const output = new BlobOutputTarget();
+      const config = parseConfig('method: task_arithmetic\\nbase: base.safetensors\\nmodels: [{path: math.safetensors, weight: 0.5}]\\noutput: {path: merged}\\n', 'merge.yaml', '', { inputs });
+      const plan = await planMerge(config, { io: { inputs, output } });
+      await runMerge(plan).finally(() => plan.close());
+      const bytes = new Uint8Array(await output.outputs.get('merged').get('model.safetensors').arrayBuffer());
+      const file = await SafetensorsFile.read({ path: 'model.safetensors', size: bytes.length, read: async (t, p) => t.set(bytes.subarray(p, p + t.length)), close: async () => {} });
+      console.log(JSON.stringify([...(await file.readFloats('w', 'float64'))]));`;
+    writeFileSync(join(app, 'blob-merge.mjs'), script);
+    const r = await run(process.execPath, ['blob-merge.mjs'], app);
+    expect(r.code, r.stderr).toBe(0);
+    // task arithmetic: base + 0.5 (math - base) = [1 + 0.5 * 2, 1 + 0.5 * -1]
+    expect(JSON.parse(r.stdout)).toEqual([2, 0.5]);
   });
 
   it('type-checks a consumer under nodenext, node16 and bundler resolution, strictest settings, skipLibCheck off', async () => {

@@ -19,6 +19,12 @@ export {
 } from './safetensors/dtype.js';
 export { bfloat16ToNumber, doubleToBfloat16, doubleToHalf, halfToNumber } from './safetensors/float16.js';
 
+// I/O: the file system in Node (the default), File/Blob objects in a browser
+export { FileAccessError, type ByteSink, type ByteSource, type InputFiles, type MergeIo, type NamedInput, type OutputFolder, type OutputSurvey, type OutputTarget } from './io/files.js';
+export { nodeInputFiles, nodeIo, nodeOutputTarget } from './io/node-io.js';
+export { BlobInputFiles, normalizePath } from './io/blob-files.js';
+export { BlobOutputTarget } from './io/blob-output.js';
+
 // checkpoints
 export { Checkpoint, DEFAULT_ALIASES, type AliasMap, type CheckpointTensor } from './checkpoint/checkpoint.js';
 export { CheckpointOutput, planShards, type ShardPlan } from './checkpoint/output.js';
@@ -72,6 +78,8 @@ export { PACKAGE_VERSION } from './version.js';
 
 // CLI
 export { runCli, type CliIo } from './cli/run-cli.js';
+export { describePlan } from './cli/describe-plan.js';
+export { describeReport, describeTensor } from './cli/describe-report.js';
 
 // statistics estimation (per-example / per-token inputs and gradients -> statistics files)
 export * from './statistics/index.js';

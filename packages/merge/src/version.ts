@@ -1,4 +1,6 @@
-/** This package's version, read from its package.json (one level above src/ and dist/). */
-import { readFileSync } from 'node:fs';
-
-export const PACKAGE_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/**
+ * This package's version, recorded in every output's metadata. A constant rather than a read of
+ * package.json, so that the engine runs where there is no file system (a browser) and records
+ * the same version there; test/version.test.ts keeps it equal to package.json's.
+ */
+export const PACKAGE_VERSION = '0.1.0';

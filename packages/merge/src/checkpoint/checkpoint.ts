@@ -2,9 +2,9 @@
  * A checkpoint: a lazy map name -> tensor over one safetensors file or a sharded folder. Opening
  * reads and validates headers only; values are read per tensor on demand.
  */
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { SafetensorsError } from '../errors.js';
+import { FileAccessError, type InputFiles } from '../io/files.js';
+import { nodeInputFiles } from '../io/node-io.js';
 import type { FloatArray, Precision } from '../safetensors/decode.js';
 import type { SafetensorsDType } from '../safetensors/dtype.js';
 import { SafetensorsFile, type ElementRange } from '../safetensors/reader.js';
@@ -39,34 +39,34 @@ export class Checkpoint {
 
   /**
    * Opens a .safetensors file, a folder with model.safetensors.index.json, or a folder with
-   * model.safetensors.
+   * model.safetensors (on the file system unless `inputs` says otherwise).
    */
-  static async open(path: string): Promise<Checkpoint> {
-    let isFolder: boolean;
+  static async open(path: string, inputs: InputFiles = nodeInputFiles): Promise<Checkpoint> {
+    let kind: 'file' | 'folder';
     try {
-      isFolder = (await stat(path)).isDirectory();
+      kind = await inputs.kind(path);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new SafetensorsError(path, code === 'ENOENT' ? 'no such file or folder' : `cannot open (${code ?? String(e)})`);
+      if (!(e instanceof FileAccessError)) throw e;
+      throw new SafetensorsError(path, e.code === 'ENOENT' ? 'no such file or folder' : `cannot open (${e.code})`);
     }
-    if (!isFolder) {
-      const file = await SafetensorsFile.open(path);
+    if (kind === 'file') {
+      const file = await SafetensorsFile.open(path, inputs);
       return new Checkpoint(path, 'file', [file], new Map(file.tensors.map((t) => [t.name, file])));
     }
-    const entries = await readdir(path);
-    if (entries.includes(INDEX_FILE)) return Checkpoint.openSharded(path);
+    const entries = await inputs.list(path);
+    if (entries.includes(INDEX_FILE)) return Checkpoint.openSharded(path, inputs);
     if (entries.includes(SINGLE_FILE)) {
-      const file = await SafetensorsFile.open(join(path, SINGLE_FILE));
+      const file = await SafetensorsFile.open(inputs.join(path, SINGLE_FILE), inputs);
       return new Checkpoint(path, 'file', [file], new Map(file.tensors.map((t) => [t.name, file])));
     }
     throw new SafetensorsError(path, `folder has neither ${INDEX_FILE} nor ${SINGLE_FILE}`);
   }
 
-  private static async openSharded(folder: string): Promise<Checkpoint> {
-    const index = await readShardIndex(folder);
+  private static async openSharded(folder: string, inputs: InputFiles): Promise<Checkpoint> {
+    const index = await readShardIndex(folder, inputs);
     const files: SafetensorsFile[] = [];
     try {
-      for (const shard of index.shards) files.push(await SafetensorsFile.open(shard));
+      for (const shard of index.shards) files.push(await SafetensorsFile.open(shard, inputs));
     } catch (e) {
       await Promise.all(files.map((f) => f.close()));
       throw e;
@@ -81,7 +81,7 @@ export class Checkpoint {
     }
     if (missing.length > 0) {
       await Promise.all(files.map((f) => f.close()));
-      throw new SafetensorsError(join(folder, INDEX_FILE), `weight_map names ${missing.length} tensor(s) that their shard lacks: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
+      throw new SafetensorsError(inputs.join(folder, INDEX_FILE), `weight_map names ${missing.length} tensor(s) that their shard lacks: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
     }
     return new Checkpoint(folder, 'sharded', files, tensorFile);
   }

@@ -4,9 +4,11 @@
  * torch_dtype set to the output's dtype) and generation_config.json are copied, and the
  * tokenizer files from `output.tokenizer_source` (default: that same folder), as mergekit does
  * (merge.py: _copy_tokenizer, _model_out_config).
+ *
+ * Read through InputFiles and written into the output's OutputFolder (before its commit), so a
+ * merge in a browser of dropped folders gets the same files as the CLI.
  */
-import { copyFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import type { ByteSink, InputFiles, OutputFolder } from '../io/files.js';
 import type { SafetensorsDType } from '../safetensors/dtype.js';
 
 export const MODEL_CONFIG_FILES = ['config.json', 'generation_config.json'] as const;
@@ -32,9 +34,9 @@ export interface CompanionFile {
 
 const TORCH_DTYPES: Partial<Record<SafetensorsDType, string>> = { F64: 'float64', F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
 
-async function isFolder(path: string): Promise<boolean> {
+async function isFolder(inputs: InputFiles, path: string): Promise<boolean> {
   try {
-    return (await stat(path)).isDirectory();
+    return (await inputs.kind(path)) === 'folder';
   } catch {
     return false;
   }
@@ -51,34 +53,34 @@ export function outputTorchDtype(mergedDtypes: readonly SafetensorsDType[]): str
  * the folder to take tokenizer files from. Problems (an unreadable config.json, a
  * tokenizer_source without tokenizer files) are pushed, named by file.
  */
-export async function planCompanionFiles(donor: string, tokenizerSource: string | undefined, torchDtype: string | undefined, problems: string[]): Promise<CompanionFile[]> {
+export async function planCompanionFiles(inputs: InputFiles, donor: string, tokenizerSource: string | undefined, torchDtype: string | undefined, problems: string[]): Promise<CompanionFile[]> {
   const files: CompanionFile[] = [];
-  if (await isFolder(donor)) {
-    const names = new Set(await readdir(donor));
+  if (await isFolder(inputs, donor)) {
+    const names = new Set(await inputs.list(donor));
     for (const name of MODEL_CONFIG_FILES) {
       if (!names.has(name)) continue;
-      const from = join(donor, name);
+      const from = inputs.join(donor, name);
       if (name === 'config.json') {
-        const text = await withDtype(from, torchDtype, problems);
+        const text = await withDtype(inputs, from, torchDtype, problems);
         if (text !== undefined) files.push({ name, from, text });
       } else files.push({ name, from });
     }
   }
   const source = tokenizerSource ?? donor;
-  if (tokenizerSource !== undefined && !(await isFolder(tokenizerSource))) {
+  if (tokenizerSource !== undefined && !(await isFolder(inputs, tokenizerSource))) {
     problems.push(`output.tokenizer_source: ${tokenizerSource} is not a folder`);
     return files;
   }
-  if (!(await isFolder(source))) return files;
-  const tokenizer = (await readdir(source)).filter((n) => (TOKENIZER_FILES as readonly string[]).includes(n) || isVocabFile(n)).sort();
+  if (!(await isFolder(inputs, source))) return files;
+  const tokenizer = (await inputs.list(source)).filter((n) => (TOKENIZER_FILES as readonly string[]).includes(n) || isVocabFile(n)).sort();
   if (tokenizerSource !== undefined && tokenizer.length === 0) problems.push(`output.tokenizer_source: ${tokenizerSource} has no tokenizer files (${TOKENIZER_FILES.slice(0, 4).join(', ')}, ...)`);
-  for (const name of tokenizer) files.push({ name, from: join(source, name) });
+  for (const name of tokenizer) files.push({ name, from: inputs.join(source, name) });
   return files;
 }
 
 /** config.json with torch_dtype (and transformers' newer `dtype`, when present) set. */
-async function withDtype(file: string, torchDtype: string | undefined, problems: string[]): Promise<string | undefined> {
-  const text = await readFile(file, 'utf8');
+async function withDtype(inputs: InputFiles, file: string, torchDtype: string | undefined, problems: string[]): Promise<string | undefined> {
+  const text = await inputs.readText(file);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -97,11 +99,39 @@ async function withDtype(file: string, torchDtype: string | undefined, problems:
   return `${JSON.stringify(config, null, 2)}\n`;
 }
 
-/** Writes the files into folder (the output's temporary folder, before it is renamed into place). */
-export async function writeCompanionFiles(folder: string, files: readonly CompanionFile[]): Promise<void> {
+/** Bytes one read of a copied file moves at most (tokenizer files are MBs; a vocab.* could be larger). */
+const COPY_BYTES = 1 << 23;
+
+/** Writes the files into the output folder (before its commit: they appear with the tensors or not at all). */
+export async function writeCompanionFiles(folder: OutputFolder, files: readonly CompanionFile[], inputs: InputFiles): Promise<void> {
   for (const f of files) {
-    const target = join(folder, basename(f.name));
-    if (f.text !== undefined) await writeFile(target, f.text);
-    else await copyFile(f.from, target);
+    if (f.text !== undefined) {
+      const bytes = new TextEncoder().encode(f.text);
+      await writeFile(folder, f.name, bytes.length, (sink) => sink.write(bytes, 0));
+      continue;
+    }
+    const source = await inputs.open(f.from);
+    try {
+      await writeFile(folder, f.name, source.size, async (sink) => {
+        for (let at = 0; at < source.size; at += COPY_BYTES) {
+          const piece = new Uint8Array(Math.min(COPY_BYTES, source.size - at));
+          await source.read(piece, at);
+          await sink.write(piece, at);
+        }
+      });
+    } finally {
+      await source.close();
+    }
   }
+}
+
+async function writeFile(folder: OutputFolder, name: string, size: number, fill: (sink: ByteSink) => Promise<void>): Promise<void> {
+  const sink = await folder.createFile(name, size);
+  try {
+    await fill(sink);
+  } catch (e) {
+    await sink.abort();
+    throw e;
+  }
+  await sink.close();
 }

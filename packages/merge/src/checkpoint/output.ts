@@ -1,24 +1,16 @@
 /**
  * Writing a merged checkpoint: shards planned from the tensor specs and a size limit, written
- * into a temporary folder beside the target, renamed into place only when every tensor is in.
- * A failed or interrupted merge leaves a hidden `.NAME.partial-*` folder at most, never
- * something that looks like a finished model; the folder holds an owner record until the rename,
- * so a later run can tell a folder left by a killed merge (and remove it) from one being written
- * (checkpoint/temporary-folders.ts). A refusal of the file system (ENOSPC, EFBIG, EACCES, ...)
- * becomes a FileSystemError naming the file: the user's to fix, not a bug.
+ * into an OutputFolder that shows them only when every tensor is in (on the file system: a
+ * temporary folder beside the target with an owner record, renamed into place, its errors made
+ * FileSystemErrors; io/node-output-target.ts). A failed or interrupted merge never leaves
+ * something that looks like a finished model.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { UserError } from '../errors.js';
-import { fileStep } from '../util/file-errors.js';
+import type { OutputFolder, OutputTarget } from '../io/files.js';
+import { nodeOutputTarget } from '../io/node-io.js';
 import type { FloatArray } from '../safetensors/decode.js';
 import { tensorByteLength, type TensorSpec } from '../safetensors/layout.js';
 import { SafetensorsWriter } from '../safetensors/writer.js';
-import { SHARDS_FOLDER } from './completion-record.js';
-import { isCompanionFile } from './hf-folder.js';
 import { INDEX_FILE, SINGLE_FILE, shardFileName, shardIndexText } from './shard-index.js';
-import { OWNER_FILE, temporaryPrefix, writeOwner } from './temporary-folders.js';
 
 export interface ShardPlan {
   /** File name inside the output folder. */
@@ -48,82 +40,59 @@ export function planShards(specs: readonly TensorSpec[], maxBytes: number): Shar
   return groups.map((g, i) => ({ ...g, file: n === 1 ? SINGLE_FILE : shardFileName(i + 1, n) }));
 }
 
-/** Whether an existing path may be replaced by --force: a previous output (single-process or distributed), or an empty folder. */
-export async function checkReplaceable(target: string): Promise<void> {
-  const info = await stat(target);
-  if (!info.isDirectory()) throw new UserError(`output ${target} exists and is not a folder; refusing to replace it even with --force`);
-  const foreign = (await readdir(target)).filter((f) => !f.endsWith('.safetensors') && f !== INDEX_FILE && f !== SHARDS_FOLDER && !isCompanionFile(f));
-  if (foreign.length > 0) {
-    throw new UserError(`output ${target} holds files that are not a checkpoint (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''}); refusing to replace it even with --force`);
-  }
-}
-
-export async function pathExists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export class CheckpointOutput {
-  private readonly open = new Map<string, { writer: SafetensorsWriter; left: number }>();
+  private readonly open = new Map<string, { writer: SafetensorsWriter; left: number; file: string }>();
   private readonly shardOf = new Map<string, ShardPlan>();
   private readonly completed = new Set<string>();
-  private finished = false;
 
   private constructor(
-    readonly target: string,
-    readonly tempFolder: string,
+    readonly folder: OutputFolder,
     readonly shards: readonly ShardPlan[],
     private readonly metadata: Readonly<Record<string, string>>,
-    private readonly force: boolean,
   ) {
     for (const shard of shards) for (const t of shard.tensors) this.shardOf.set(t.name, shard);
   }
 
-  /** Creates the temporary folder beside target. Refuses an existing target unless force. */
-  static async create(target: string, shards: readonly ShardPlan[], metadata: Readonly<Record<string, string>>, force: boolean): Promise<CheckpointOutput> {
-    const full = resolve(target);
-    if (await pathExists(full)) {
-      if (!force) throw new UserError(`output ${full} already exists; pass --force to replace it`);
-      await checkReplaceable(full);
-    }
-    await fileStep(dirname(full), 'create the output\'s parent folder', () => mkdir(dirname(full), { recursive: true }));
-    const temp = join(dirname(full), `${temporaryPrefix(full)}${randomBytes(4).toString('hex')}`);
-    await fileStep(temp, 'create the temporary output folder', () => mkdir(temp));
-    try {
-      await fileStep(join(temp, OWNER_FILE), 'write', () => writeOwner(temp));
-    } catch (e) {
-      await rm(temp, { recursive: true, force: true });
-      throw e;
-    }
-    return new CheckpointOutput(full, temp, shards, metadata, force);
+  /** Starts the output at target (on the file system unless `output` says otherwise). Refuses an existing target unless force. */
+  static async create(
+    target: string,
+    shards: readonly ShardPlan[],
+    metadata: Readonly<Record<string, string>>,
+    force: boolean,
+    output: OutputTarget = nodeOutputTarget,
+  ): Promise<CheckpointOutput> {
+    return new CheckpointOutput(await output.create(target, force), shards, metadata);
+  }
+
+  /** Where the output goes. */
+  get target(): string {
+    return this.folder.path;
+  }
+
+  /** Where the files are until commit, when that is a folder of its own (the file system's `.NAME.partial-*`). */
+  get tempFolder(): string | undefined {
+    return this.folder.temporaryPath;
   }
 
   /** Writes a tensor, or the chunk of it that starts at element offset. */
   async writeFloats(name: string, values: FloatArray, offset = 0): Promise<void> {
     const entry = await this.writerFor(name);
-    if (await fileStep(entry.writer.path, 'write', () => entry.writer.writeFloats(name, values, offset))) await this.done(entry);
+    if (await entry.writer.writeFloats(name, values, offset)) await this.done(entry);
   }
 
   /** Writes a whole tensor's raw bytes. */
   async writeBytes(name: string, bytes: Uint8Array): Promise<void> {
     const entry = await this.writerFor(name);
-    if (await fileStep(entry.writer.path, 'write', () => entry.writer.writeBytes(name, bytes))) await this.done(entry);
+    if (await entry.writer.writeBytes(name, bytes)) await this.done(entry);
   }
 
-  /** Writes the index (when sharded) and renames the folder into place. */
+  /** Writes the index (when sharded) and makes the output visible. */
   async commit(): Promise<void> {
     for (const shard of this.shards) {
       if (shard.tensors.length === 0) {
         // A checkpoint with no tensors is still a valid file.
-        const file = join(this.tempFolder, shard.file);
-        await fileStep(file, 'write', async () => {
-          const w = await SafetensorsWriter.create(file, [], this.metadata);
-          await w.close();
-        });
+        const w = await this.createWriter(shard);
+        await w.close();
       } else if (!this.completed.has(shard.file)) {
         throw new Error(`output: shard ${shard.file} is incomplete at commit`);
       }
@@ -131,51 +100,42 @@ export class CheckpointOutput {
     if (this.shards.length > 1) {
       const weightMap = new Map([...this.shardOf].map(([name, shard]) => [name, shard.file]));
       const total = this.shards.reduce((s, x) => s + x.bytes, 0);
-      const file = join(this.tempFolder, INDEX_FILE);
-      await fileStep(file, 'write', () => writeFile(file, shardIndexText(weightMap, total, this.metadata)));
+      const bytes = new TextEncoder().encode(shardIndexText(weightMap, total, this.metadata));
+      const sink = await this.folder.createFile(INDEX_FILE, bytes.length);
+      await sink.write(bytes, 0);
+      await sink.close();
     }
-    // The owner record goes before the rename: the output holds the checkpoint alone.
-    await fileStep(join(this.tempFolder, OWNER_FILE), 'remove', () => rm(join(this.tempFolder, OWNER_FILE)));
-    let old: string | undefined;
-    if (await pathExists(this.target)) {
-      if (!this.force) throw new UserError(`output ${this.target} appeared during the merge; pass --force to replace it`);
-      await checkReplaceable(this.target);
-      old = join(dirname(this.target), `.${basename(this.target)}.old-${randomBytes(4).toString('hex')}`);
-      await fileStep(this.target, 'replace', () => rename(this.target, old!));
-    }
-    await fileStep(this.target, 'rename the finished output to', () => rename(this.tempFolder, this.target));
-    this.finished = true;
-    if (old !== undefined) await rm(old, { recursive: true, force: true });
+    await this.folder.commit();
   }
 
-  /** Closes everything and removes the temporary folder. Safe to call more than once. */
+  /** Closes everything and removes what was written. Safe to call more than once. */
   async abort(): Promise<void> {
-    if (this.finished) return;
     for (const { writer } of this.open.values()) await writer.abort();
     this.open.clear();
-    await rm(this.tempFolder, { recursive: true, force: true });
+    await this.folder.abort();
   }
 
-  private async writerFor(name: string): Promise<{ writer: SafetensorsWriter; left: number }> {
+  private createWriter(shard: ShardPlan): Promise<SafetensorsWriter> {
+    return SafetensorsWriter.create(shard.file, shard.tensors, this.metadata, (name, size) => this.folder.createFile(name, size));
+  }
+
+  private async writerFor(name: string): Promise<{ writer: SafetensorsWriter; left: number; file: string }> {
     const shard = this.shardOf.get(name);
     if (shard === undefined) throw new Error(`output: tensor ${name} is not in the shard plan`);
     let entry = this.open.get(shard.file);
     if (entry === undefined) {
-      const file = join(this.tempFolder, shard.file);
-      const writer = await fileStep(file, 'create', () => SafetensorsWriter.create(file, shard.tensors, this.metadata));
-      entry = { writer, left: shard.tensors.length };
+      entry = { writer: await this.createWriter(shard), left: shard.tensors.length, file: shard.file };
       this.open.set(shard.file, entry);
     }
     return entry;
   }
 
-  private async done(entry: { writer: SafetensorsWriter; left: number }): Promise<void> {
+  private async done(entry: { writer: SafetensorsWriter; left: number; file: string }): Promise<void> {
     entry.left--;
     if (entry.left === 0) {
-      const file = basename(entry.writer.path);
-      this.open.delete(file);
-      await fileStep(entry.writer.path, 'write', () => entry.writer.close());
-      this.completed.add(file);
+      this.open.delete(entry.file);
+      await entry.writer.close();
+      this.completed.add(entry.file);
     }
   }
 }

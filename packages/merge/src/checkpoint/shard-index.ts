@@ -2,9 +2,9 @@
  * model.safetensors.index.json (the transformers sharding convention):
  * {"metadata": {"total_size": N}, "weight_map": {"<tensor>": "<shard file>"}}.
  */
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { SafetensorsError } from '../errors.js';
+import { FileAccessError, type InputFiles } from '../io/files.js';
+import { nodeInputFiles } from '../io/node-io.js';
 
 export const INDEX_FILE = 'model.safetensors.index.json';
 export const SINGLE_FILE = 'model.safetensors';
@@ -28,34 +28,36 @@ export function shardIndexText(weightMap: ReadonlyMap<string, string>, totalSize
 
 export interface ShardIndex {
   readonly metadata: Readonly<Record<string, unknown>>;
-  /** tensor name -> absolute shard path */
+  /** tensor name -> shard path (absolute on the file system) */
   readonly weightMap: ReadonlyMap<string, string>;
   /** Distinct shard paths, in first-use order. */
   readonly shards: readonly string[];
 }
 
 /**
- * A weight_map entry must name a file inside the folder: no absolute path, no '..', nothing
- * that resolves outside. Returns the absolute path or a reason for rejecting it.
+ * A weight_map entry must name a file inside the folder: no absolute path (on any platform),
+ * no '..', nothing that resolves to the folder itself. Returns the shard's path or a reason for
+ * rejecting it. The checks are on the text alone, so every platform rejects the same entries.
  */
-export function resolveShardPath(folder: string, entry: string): string | { reason: string } {
+export function resolveShardPath(folder: string, entry: string, files: Pick<InputFiles, 'resolve'> = nodeInputFiles): string | { reason: string } {
   if (entry.length === 0) return { reason: 'is empty' };
-  if (isAbsolute(entry) || /^[a-zA-Z]:/.test(entry) || entry.startsWith('\\')) return { reason: 'is an absolute path' };
-  if (entry.split(/[\\/]/).includes('..')) return { reason: "contains '..'" };
+  if (entry.startsWith('/') || entry.startsWith('\\') || /^[a-zA-Z]:/.test(entry)) return { reason: 'is an absolute path' };
+  const segments = entry.split(/[\\/]/);
+  if (segments.includes('..')) return { reason: "contains '..'" };
   if (entry.includes('\0')) return { reason: 'contains a NUL byte' };
-  const full = resolve(folder, entry);
-  const rel = relative(resolve(folder), full);
-  if (rel === '' || rel.startsWith('..') || isAbsolute(rel) || rel.split(sep).includes('..')) return { reason: 'leaves the folder' };
-  return full;
+  // Without '..' and not absolute, the only way out is to name the folder itself ('.', './').
+  if (segments.every((s) => s === '' || s === '.')) return { reason: 'leaves the folder' };
+  return files.resolve(folder, entry);
 }
 
-export async function readShardIndex(folder: string): Promise<ShardIndex> {
-  const file = join(folder, INDEX_FILE);
+export async function readShardIndex(folder: string, files: InputFiles = nodeInputFiles): Promise<ShardIndex> {
+  const file = files.join(folder, INDEX_FILE);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await files.readText(file);
   } catch (e) {
-    throw new SafetensorsError(file, `cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    if (!(e instanceof FileAccessError)) throw e;
+    throw new SafetensorsError(file, `cannot read (${e.code})`);
   }
   let json: unknown;
   try {
@@ -75,7 +77,7 @@ export async function readShardIndex(folder: string): Promise<ShardIndex> {
       problems.push(`weight_map[${JSON.stringify(tensor)}] is not a string`);
       continue;
     }
-    const path = resolveShardPath(folder, entry);
+    const path = resolveShardPath(folder, entry, files);
     if (typeof path !== 'string') {
       problems.push(`weight_map[${JSON.stringify(tensor)}] = ${JSON.stringify(entry)} ${path.reason}`);
       continue;

@@ -29,6 +29,8 @@ import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
+import type { OutputFolder } from '../io/files.js';
+import { nodeInputFiles } from '../io/node-io.js';
 import type { FloatArray } from '../safetensors/decode.js';
 import { fileStep } from '../util/file-errors.js';
 import { listSome } from '../util/format.js';
@@ -36,12 +38,10 @@ import { recordPath, recordText, readRecords, SHARDS_FOLDER, shardStem, type Com
 import { isCompanionFile, writeCompanionFiles, type CompanionFile } from './hf-folder.js';
 import { CheckpointOutput, type ShardPlan } from './output.js';
 import { INDEX_FILE, SINGLE_FILE } from './shard-index.js';
-import { describeTemporaryFolder, findTemporaryFoldersIn, removeIfStale, temporaryPrefix, type TemporaryFolder } from './temporary-folders.js';
+import { describeTemporaryFolder, findTemporaryFoldersIn, removeIfStale, temporaryPrefix } from './temporary-folders.js';
 
-/** Temporary (and leftover staging) folders of every shard writing into target. */
-export function findShardTemporaryFolders(target: string): Promise<TemporaryFolder[]> {
-  return findTemporaryFoldersIn(join(target, SHARDS_FOLDER), '.shard-');
-}
+// Here since the merge's output target surveys them too (io/node-output-target.ts).
+export { findShardTemporaryFolders } from './temporary-folders.js';
 
 /** Where shard I of N stages its files as a checkpoint of their own before they are renamed into the output. */
 function stagingFolder(target: string, shard: number, shards: number): string {
@@ -147,8 +147,13 @@ export class ShardOutput {
   ) {}
 
   /** The folder runMerge reports (the supervisor removes it when a signal stops the shard). */
-  get tempFolder(): string {
+  get tempFolder(): string | undefined {
     return this.inner.tempFolder;
+  }
+
+  /** Where the staged files are written until commit. */
+  get folder(): OutputFolder {
+    return this.inner.folder;
   }
 
   /** companions: the Hugging Face folder's files this shard writes beside its tensors (shard 0: all, others: none). */
@@ -168,9 +173,10 @@ export class ShardOutput {
 
   /** Finishes the staged checkpoint, renames its files into target, writes the completion record. */
   async commit(): Promise<void> {
+    // The companion files go in with the tensors, so the staged checkpoint holds them when it is renamed into staging.
+    await writeCompanionFiles(this.inner.folder, this.companions, nodeInputFiles);
     await this.inner.commit();
     const staging = stagingFolder(this.target, this.id.shard, this.id.shards);
-    await fileStep(staging, 'write', () => writeCompanionFiles(staging, this.companions));
     const sizeAndHash = async (name: string) => {
       const from = join(staging, name);
       return { bytes: (await fileStep(from, 'read', () => stat(from))).size, sha256: await fileStep(from, 'read', () => sha256OfFile(from)) };

@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { formatBytes } from '../util/format.js';
+import { SHARDS_FOLDER } from './completion-record.js';
 
 /** The owner record inside a temporary folder; removed just before the folder is renamed into place. */
 export const OWNER_FILE = '.mats-merge-owner.json';
@@ -137,6 +137,11 @@ export function findTemporaryFolders(target: string): Promise<TemporaryFolder[]>
   return findTemporaryFoldersIn(dirname(target), temporaryPrefix(target));
 }
 
+/** Temporary (and leftover staging) folders of every shard of a distributed merge writing into target (checkpoint/shard-output.ts). */
+export function findShardTemporaryFolders(target: string): Promise<TemporaryFolder[]> {
+  return findTemporaryFoldersIn(join(target, SHARDS_FOLDER), '.shard-');
+}
+
 /** The folders in parent whose names start with prefix, judged by their owner records. */
 export async function findTemporaryFoldersIn(parent: string, prefix: string): Promise<TemporaryFolder[]> {
   let entries: string[];
@@ -163,9 +168,4 @@ export async function removeIfStale(folder: TemporaryFolder): Promise<boolean> {
   return true;
 }
 
-/** The line a merge, --dry-run and validate print about a temporary folder it found. */
-export function describeTemporaryFolder(folder: TemporaryFolder): string {
-  const what = `temporary folder ${folder.path} (${formatBytes(folder.bytes)}) left by an earlier merge`;
-  if (folder.state === 'stale') return `${what}: ${folder.reason}; mats merge removes it before writing`;
-  return `warning: ${what}: ${folder.reason}; if no merge is writing it, remove it: rm -r '${folder.path}'`;
-}
+export { describeTemporaryFolder } from './describe-temporary-folder.js';

@@ -1,6 +1,5 @@
 /** The text of `mats merge --dry-run` and `mats validate`. */
-import { dirname } from 'node:path';
-import { describeTemporaryFolder } from '../checkpoint/temporary-folders.js';
+import { describeTemporaryFolder } from '../checkpoint/describe-temporary-folder.js';
 import { bindingsInOrder } from '../pipeline/bind.js';
 import type { MergePlan } from '../pipeline/plan.js';
 import { plannedTensorInfos } from '../pipeline/planned-info.js';
@@ -46,10 +45,12 @@ export function describePlan(plan: MergePlan, withTensors: boolean): string {
     lines.push('');
   }
   const m = plan.memory;
-  lines.push(`estimated peak memory: ${formatBytes(m.peakBytes)} resident (this process now ${formatBytes(m.baselineBytes)}, the merge ${formatBytes(m.workingBytes)} at ${m.peakTensor || 'its start'})`);
+  const where = m.peakTensor || 'its start';
+  if (m.baselineBytes > 0) lines.push(`estimated peak memory: ${formatBytes(m.peakBytes)} resident (this process now ${formatBytes(m.baselineBytes)}, the merge ${formatBytes(m.workingBytes)} at ${where})`);
+  else lines.push(`estimated peak memory: the merge ${formatBytes(m.workingBytes)} at ${where}, on top of what the page holds already (a browser does not report that)`);
   lines.push(`input to read: ${formatBytes(plan.inputBytes)} per pass`);
   lines.push(`output: ${plan.outputPath}, ${formatBytes(plan.outputBytes)} in ${plan.shards.length} file${plan.shards.length === 1 ? '' : 's'}${plan.force ? ' (replacing what is there: --force)' : ''}`);
-  if (plan.companionFiles.length > 0) lines.push(`also written: ${plan.companionFiles.map((f) => f.name).join(', ')} (from ${[...new Set(plan.companionFiles.map((f) => dirname(f.from)))].join(', ')})`);
+  if (plan.companionFiles.length > 0) lines.push(`also written: ${plan.companionFiles.map((f) => f.name).join(', ')} (from ${[...new Set(plan.companionFiles.map((f) => plan.io.inputs.dirname(f.from)))].join(', ')})`);
   if (plan.allowNonFinite) lines.push('non-finite values: allowed (--allow-nonfinite): NaN and Inf are merged with a warning');
   for (const folder of plan.temporaryFolders) lines.push(describeTemporaryFolder(folder));
   lines.push(...plan.warnings);

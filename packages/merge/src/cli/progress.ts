@@ -3,9 +3,11 @@
  * otherwise (logs, CI), nothing with --quiet.
  */
 import { SingleBar } from 'cli-progress';
-import type { TensorReport } from '../methods/method.js';
 import type { MergeEvent } from '../pipeline/run.js';
-import { formatBytes, formatShape } from '../util/format.js';
+import { formatBytes } from '../util/format.js';
+import { describeTensor } from './describe-report.js';
+
+export { describeReport } from './describe-report.js';
 
 export interface ProgressReporter {
   onEvent(event: MergeEvent): void;
@@ -22,7 +24,7 @@ export function createProgress(stream: NodeJS.WriteStream, mode: 'bar' | 'lines'
         if (e.type === 'phase') stream.write(`${e.label}: ${formatBytes(e.totalBytes)} to read\n`);
         else if (e.type === 'log') stream.write(`${e.message}\n`);
         else if (e.type === 'tensor') {
-          stream.write(`${e.method === 'copy' ? 'copied' : 'merged'} ${e.name} ${formatShape(e.shape)} ${e.dtype} in ${e.seconds.toFixed(3)} s${describeReport(e.report)}\n`);
+          stream.write(`${describeTensor(e)}\n`);
         }
       },
       stop: () => undefined,
@@ -55,21 +57,4 @@ export function createProgress(stream: NodeJS.WriteStream, mode: 'bar' | 'lines'
     },
     stop,
   };
-}
-
-/**
- * A tensor's report on its log line: the fallback, or the solve (subspace, status, iterations,
- * initial and final residual norms, core's note).
- */
-export function describeReport(report: TensorReport | undefined): string {
-  if (report === undefined) return '';
-  if (report.fallback !== undefined) return ` (fallback: ${report.fallback})`;
-  if (report.status === undefined) return '';
-  const parts: string[] = [];
-  if (typeof report.details?.subspace === 'string') parts.push(report.details.subspace);
-  parts.push(report.status, `${report.iterations ?? '?'} iterations`);
-  const norm = (v: number | undefined) => (v === undefined ? '?' : v.toExponential(2));
-  if (report.residualNorm !== undefined) parts.push(`residual ${norm(report.initialResidualNorm)} -> ${norm(report.residualNorm)}`);
-  if (typeof report.details?.note === 'string') parts.push(`note: ${report.details.note}`);
-  return ` (${parts.join(', ')})`;
 }

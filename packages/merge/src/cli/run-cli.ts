@@ -18,7 +18,7 @@ import { describeDistributedPlan, describeGather, describeShard, describeShardSu
 import { parseShardCount, resolveShard } from './shard-option.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { asFileSystemError } from '../util/file-errors.js';
-import { formatBytes, formatRate } from '../util/format.js';
+import { describeSummary } from './describe-report.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { COMMANDS, findCommand, parseArgsOptions, type CommandSpec } from './commands.js';
 import { convertConfigFile } from './convert-config.js';
@@ -163,10 +163,7 @@ type MergeRunner = (plan: MergePlan, options: RunOptions) => Promise<{ summary: 
 
 const runWhole: MergeRunner = async (plan, options) => {
   const summary = await runMerge(plan, options);
-  const line =
-    `wrote ${summary.outputPath}: ${summary.merged} tensors merged, ${summary.copied} copied, ${formatBytes(summary.outputBytes)} ` +
-    `in ${summary.seconds.toFixed(2)} s (${summary.passes} pass${summary.passes === 1 ? '' : 'es'}, ${formatBytes(summary.inputBytesRead)} read at ${formatRate(summary.inputBytesRead, summary.seconds)})`;
-  return { summary, line };
+  return { summary, line: describeSummary(summary) };
 };
 
 function methodNamed(name: string) {

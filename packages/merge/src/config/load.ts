@@ -4,11 +4,10 @@
  * config file's folder.
  */
 import type { z } from 'zod';
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { UserError, ValidationError } from '../errors.js';
+import { FileAccessError, type InputFiles } from '../io/files.js';
+import { nodeInputFiles, pathExistsSync } from '../io/node-io.js';
 import { findMethod, methodNames } from '../methods/registry.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { convertMergekitConfig, isMergekitConfig } from './mergekit.js';
@@ -66,7 +65,9 @@ export interface MergeConfig {
 }
 
 export interface ParseOptions {
-  /** The working folder a mergekit config's relative model paths are resolved against (mergekit's rule). */
+  /** Where the config's paths lead, with their rules (default: the file system; in a browser, the dropped files). */
+  readonly inputs?: InputFiles;
+  /** The working folder a mergekit config's relative model paths are resolved against (mergekit's rule; default: the process's, or the root of the dropped files). */
   readonly cwd?: string;
   /** Whether a path exists: lets a mergekit config's missing model get a hint (loadConfig checks the disk). */
   readonly exists?: (path: string) => boolean;
@@ -96,12 +97,13 @@ export function readYamlMapping(text: string, source: string): Record<string, un
 
 /** Parses config text; relative paths resolve against baseDir. */
 export function parseConfig(text: string, source: string, baseDir: string, options: ParseOptions = {}): MergeConfig {
+  const inputs = options.inputs ?? nodeInputFiles;
   const given = readYamlMapping(text, source);
   let raw: unknown = given;
   let format: MergeConfig['format'] = 'mats';
   let notes: readonly string[] = [];
   if (isMergekitConfig(given)) {
-    const converted = convertMergekitConfig(given, { cwd: options.cwd ?? process.cwd(), configDir: baseDir, exists: options.exists });
+    const converted = convertMergekitConfig(given, { cwd: options.cwd ?? inputs.resolve('', '.'), configDir: baseDir, exists: options.exists, paths: inputs });
     if (converted.problems.length > 0) throw new ValidationError(`${source} is a mergekit config that mats cannot run as it is`, converted.problems);
     raw = converted.config;
     format = 'mergekit';
@@ -117,7 +119,7 @@ export function parseConfig(text: string, source: string, baseDir: string, optio
   if (parsed.success && method !== undefined) problems.push(...modelKnobProblems(parsed.data, method.name, method.perModel ?? []));
   problems.push(...parameterValueProblems(raw as Record<string, unknown>, method?.parameters));
   if (problems.length > 0 || !parsed.success) throw new ValidationError(`${source} is invalid`, problems);
-  return normalise(parsed.data, { source, text, baseDir, raw: raw as Record<string, unknown>, given, format, notes });
+  return normalise(parsed.data, { source, text, baseDir, raw: raw as Record<string, unknown>, given, format, notes }, inputs);
 }
 
 /** A model entry's keys beyond path, stats and weight must be per-model knobs of the method. */
@@ -153,19 +155,20 @@ function parameterValueProblems(raw: Record<string, unknown>, methodParameters: 
 }
 
 /** A config file's absolute path and text; a file that cannot be read is a UserError naming it. */
-export async function readConfigFile(file: string): Promise<{ path: string; text: string }> {
-  const full = resolve(file);
+export async function readConfigFile(file: string, inputs: InputFiles = nodeInputFiles): Promise<{ path: string; text: string }> {
+  const full = inputs.resolve('', file);
   try {
-    return { path: full, text: await readFile(full, 'utf8') };
+    return { path: full, text: await inputs.readText(full) };
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${full}: cannot read the config (${code === 'ENOENT' ? 'no such file' : (code ?? String(e))})`);
+    if (!(e instanceof FileAccessError)) throw e;
+    throw new UserError(`${full}: cannot read the config (${e.code === 'ENOENT' ? 'no such file' : e.code})`);
   }
 }
 
 export async function loadConfig(file: string, options: ParseOptions = {}): Promise<MergeConfig> {
-  const { path, text } = await readConfigFile(file);
-  return parseConfig(text, path, dirname(path), { exists: existsSync, ...options });
+  const inputs = options.inputs ?? nodeInputFiles;
+  const { path, text } = await readConfigFile(file, inputs);
+  return parseConfig(text, path, inputs.dirname(path), { ...(inputs === nodeInputFiles ? { exists: pathExistsSync } : {}), ...options });
 }
 
 interface Origin {
@@ -178,8 +181,8 @@ interface Origin {
   readonly notes: readonly string[];
 }
 
-function normalise(c: RawConfig, origin: Origin): MergeConfig {
-  const at = (p: string) => (isAbsolute(p) ? p : resolve(origin.baseDir, p));
+function normalise(c: RawConfig, origin: Origin, inputs: InputFiles): MergeConfig {
+  const at = (p: string) => inputs.resolve(origin.baseDir, p);
   const aliases: Record<string, string[]> = {};
   for (const [k, v] of Object.entries(c.aliases)) aliases[k] = typeof v === 'string' ? [v] : v;
   return {

@@ -7,8 +7,7 @@
  * fine-tuned from one base. mats copies the tokenizer files and merges rows as they are, so it
  * runs a mergekit config with tokenizer_source only where it can check that this holds.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { FileAccessError, type InputFiles } from '../io/files.js';
 
 /** Tensor names mergekit's architectures mark as embeddings (is_embed): input embeddings and the head. */
 const EMBEDDING_SUFFIXES = ['embed_tokens.weight', 'wte.weight', 'word_embeddings.weight', 'embed_in.weight', 'embed_out.weight', 'lm_head.weight', 'shared.weight'];
@@ -16,12 +15,12 @@ const EMBEDDING_SUFFIXES = ['embed_tokens.weight', 'wte.weight', 'word_embedding
 export const isEmbedding = (name: string): boolean => EMBEDDING_SUFFIXES.some((s) => name === s || name.endsWith(`.${s}`));
 
 /** token -> id of a tokenizer.json (its model's vocabulary and added tokens), or a reason it cannot be read. */
-async function vocabularyOf(folder: string): Promise<Map<string, number> | string> {
+async function vocabularyOf(inputs: InputFiles, folder: string): Promise<Map<string, number> | string> {
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(join(folder, 'tokenizer.json'), 'utf8'));
+    json = JSON.parse(await inputs.readText(inputs.join(folder, 'tokenizer.json')));
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+    const code = e instanceof FileAccessError ? e.code : undefined;
     return code === 'ENOENT' ? 'has no tokenizer.json' : `tokenizer.json cannot be read (${code ?? (e as Error).message})`;
   }
   const vocab = new Map<string, number>();
@@ -46,13 +45,13 @@ function sameVocabulary(a: Map<string, number>, b: Map<string, number>): boolean
  * differs from the source's (or cannot be read), an embedding whose row count is not the
  * vocabulary's size.
  */
-export async function tokenizerSourceProblems(source: string, inputs: readonly { role: string; folder: string }[], embeddings: readonly { name: string; rows: number }[]): Promise<string[]> {
+export async function tokenizerSourceProblems(inputs: InputFiles, source: string, folders: readonly { role: string; folder: string }[], embeddings: readonly { name: string; rows: number }[]): Promise<string[]> {
   const why = 'mergekit rebuilds embedding rows for tokenizer_source\'s vocabulary, mats merges them as they are; drop tokenizer_source to keep the rows (the base\'s tokenizer files are copied anyway)';
-  const reference = await vocabularyOf(source);
+  const reference = await vocabularyOf(inputs, source);
   if (typeof reference === 'string') return [`tokenizer_source: ${source} ${reference}, so mats cannot check that every model has its vocabulary (${why})`];
   const problems: string[] = [];
-  for (const { role, folder } of inputs) {
-    const vocab = await vocabularyOf(folder);
+  for (const { role, folder } of folders) {
+    const vocab = await vocabularyOf(inputs, folder);
     if (typeof vocab === 'string') problems.push(`tokenizer_source: ${role} (${folder}) ${vocab}, so mats cannot check that it has the source's vocabulary (${why})`);
     else if (!sameVocabulary(vocab, reference)) problems.push(`tokenizer_source: ${role} (${folder}) has a vocabulary other than ${source}'s (${why})`);
   }

@@ -16,7 +16,8 @@
  * DARE's random draws are mats's (seeded, docs/METHODS.md), not torch's: the same
  * distribution, not the same bits.
  */
-import { isAbsolute, relative, resolve } from 'node:path';
+import type { InputFiles } from '../io/files.js';
+import { nodeInputFiles } from '../io/node-io.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { isPerTensor, numbersIn, tensorValueSchema, type FilteredValue, type TensorValue } from './tensor-values.js';
 
@@ -72,6 +73,8 @@ export interface ConvertOptions {
   readonly configDir: string;
   /** Whether a path exists (for the "this is a Hugging Face Hub id" hint); none: no check. */
   readonly exists?: (path: string) => boolean;
+  /** The path rules of where the models are (default: the file system's; a browser's dropped files have their own). */
+  readonly paths?: Pick<InputFiles, 'isAbsolute' | 'resolve' | 'relative'>;
 }
 
 export interface ConvertedConfig {
@@ -109,6 +112,7 @@ export function convertMergekitConfig(raw: Record<string, unknown>, options: Con
   const problems: string[] = [];
   const notes: string[] = [];
   const refuse = (message: string) => problems.push(message);
+  const paths = options.paths ?? nodeInputFiles;
 
   for (const key of Object.keys(raw)) {
     if (!TOP_KEYS.includes(key)) refuse(`${key}: not a mergekit config key${didYouMean(key, TOP_KEYS)}`);
@@ -153,7 +157,7 @@ export function convertMergekitConfig(raw: Record<string, unknown>, options: Con
       refuse(`${where}: ${path}: 'model@revision' names a Hugging Face Hub revision; mats reads local folders`);
       return undefined;
     }
-    const full = isAbsolute(path) ? path : resolve(options.cwd, path);
+    const full = paths.resolve(options.cwd, path);
     if (options.exists !== undefined && !options.exists(full)) {
       const hub = /^[\w.-]+\/[\w.-]+$/.test(path) ? `; if it is a Hugging Face Hub id, mats reads local folders only: download it first (huggingface-cli download ${path} --local-dir ${path})` : '';
       refuse(`${where}: ${path}: no such file or folder (mergekit resolves relative paths against the working folder, ${options.cwd})${hub}`);
@@ -161,8 +165,8 @@ export function convertMergekitConfig(raw: Record<string, unknown>, options: Con
     return full;
   };
   const written = (full: string) => {
-    const rel = relative(options.configDir, full);
-    return rel === '' ? '.' : isAbsolute(rel) ? full : rel;
+    const rel = paths.relative(options.configDir, full);
+    return rel === '' ? '.' : paths.isAbsolute(rel) ? full : rel;
   };
 
   const base = raw.base_model === undefined || raw.base_model === null ? undefined : pathOf(raw.base_model, 'base_model');

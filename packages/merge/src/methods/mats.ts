@@ -21,11 +21,12 @@
 import { solve, type Backend, type SolveOptions, type Tensor } from '@mats/core';
 import { z } from 'zod';
 import { Checkpoint } from '../checkpoint/checkpoint.js';
+import type { InputFiles } from '../io/files.js';
 import { UserError } from '../errors.js';
 import type { FloatArray } from '../safetensors/decode.js';
 import { formatShape } from '../util/format.js';
 import { factorKnobSchemas, NO_DAMPING } from './factor-controls.js';
-import { defineMethod, type BoundMethod, type MethodCall, type TensorDescriptor, type TensorJob, type TensorResult } from './method.js';
+import { defineMethod, type BoundMethod, type MethodCall, type MethodRuntime, type TensorDescriptor, type TensorJob, type TensorResult } from './method.js';
 import { solveReport } from './solve-report.js';
 import { DEFAULT_FISHER_FLOOR } from './statistic-factors.js';
 import { subspaceNeeds, type Subspace } from './subspace.js';
@@ -118,11 +119,11 @@ function initCall(p: MatsParameters): MethodCall | undefined {
 }
 
 /** x0 of a block, in its order (the init's output per tensor, joined), or undefined for zeros. */
-async function initialValues(block: MergeBlock, p: MatsParameters, init: BoundMethod | undefined, resolvePath: ((path: string) => string) | undefined): Promise<FloatArray | undefined> {
+async function initialValues(block: MergeBlock, p: MatsParameters, init: BoundMethod | undefined, runtime: Pick<MethodRuntime, 'resolvePath' | 'inputs'>): Promise<FloatArray | undefined> {
   if (p.init === 'zeros') return undefined;
   const part = async (job: TensorJob): Promise<FloatArray> => {
     if (p.init === 'base') return job.base();
-    if (p.init === 'checkpoint') return readInitTensor(resolvePath?.(p.init_path!) ?? p.init_path!, job);
+    if (p.init === 'checkpoint') return readInitTensor(runtime.resolvePath?.(p.init_path!) ?? p.init_path!, job, runtime.inputs);
     return (await init!.merge(job)).values;
   };
   return block.join(await Promise.all(block.parts.map(part)));
@@ -132,10 +133,10 @@ async function initialValues(block: MergeBlock, p: MatsParameters, init: BoundMe
  * A tensor of the init_path checkpoint, of the job's name and shape. The checkpoint is opened per
  * tensor (headers only), so nothing stays open after the merge.
  */
-async function readInitTensor(path: string, job: TensorJob): Promise<FloatArray> {
+async function readInitTensor(path: string, job: TensorJob, inputs: InputFiles | undefined): Promise<FloatArray> {
   let checkpoint: Checkpoint;
   try {
-    checkpoint = await Checkpoint.open(path);
+    checkpoint = await Checkpoint.open(path, inputs);
   } catch (e) {
     throw new UserError(`init_path ${path}: cannot open the initialisation checkpoint: ${(e as Error).message}`);
   }
@@ -193,9 +194,9 @@ export const mats = defineMethod({
   // Inputs aside: the rhs, x0, x, CG's four work vectors, a term, a theta upload, the running
   // sum and one model's C_i (a Diagonal; Gram and Kronecker factors count as statistics).
   workingBytes: (length, _m, _p, _w, statisticElements) => length * 8 * 12 + subspaceStatisticBytes(statisticElements),
-  async merge(job, { parameters: p, backend, nested, log, signal, resolvePath }) {
+  async merge(job, { parameters: p, backend, nested, log, signal, resolvePath, inputs }) {
     return mergeInSubspace(job, backend, { ...subspaceOptions(p), owner: p }, async (system, subspace, models, block) => {
-      const values = await initialValues(block, p, nested.init, resolvePath);
+      const values = await initialValues(block, p, nested.init, { resolvePath, inputs });
       const x0 = values === undefined ? undefined : backend.fromArray(values, system.shape);
       try {
         if (p.iterations === 0) return initialisationOnly(system, subspace, x0, values, backend);

@@ -13,6 +13,7 @@
  *   4. `merge()` once per tensor (or per chunk of a tensor, for elementwise methods), in plan
  *      order, which is the same order `prepare()`'s passes saw.
  */
+import type { InputFiles } from '../io/files.js';
 import type { Backend } from '@mats/core';
 import type { z } from 'zod';
 import type { FloatArray, Precision } from '../safetensors/decode.js';
@@ -160,6 +161,8 @@ export interface MethodRuntime {
    * its folder). The pipeline always gives it; without it, paths are taken as they are.
    */
   resolvePath?(path: string): string;
+  /** The files the merge reads (Node's file system, or dropped files in the browser); Node's when absent. */
+  readonly inputs?: InputFiles;
 }
 
 export interface PrepareContext<P> extends MethodRuntime {

@@ -5,19 +5,20 @@
  */
 import { outputTorchDtype, planCompanionFiles, type CompanionFile } from '../checkpoint/hf-folder.js';
 import type { MergeConfig } from '../config/load.js';
+import type { InputFiles } from '../io/files.js';
 import { isEmbedding, tokenizerSourceProblems } from '../config/mergekit-tokenizer.js';
 import type { PlannedTensor } from './sources.js';
 
-export async function planOutputFolderFiles(config: MergeConfig, tensors: readonly PlannedTensor[], problems: { add(line: string): void }): Promise<CompanionFile[]> {
+export async function planOutputFolderFiles(config: MergeConfig, tensors: readonly PlannedTensor[], inputs: InputFiles, problems: { add(line: string): void }): Promise<CompanionFile[]> {
   const donor = config.base ?? config.models[0]?.path;
   if (donor === undefined) return [];
   const found: string[] = [];
   const torchDtype = outputTorchDtype(tensors.filter((t) => t.action === 'merge').map((t) => t.outputDtype));
-  const files = await planCompanionFiles(donor, config.output.tokenizerSource, torchDtype, found);
+  const files = await planCompanionFiles(inputs, donor, config.output.tokenizerSource, torchDtype, found);
   if (config.format === 'mergekit' && config.output.tokenizerSource !== undefined) {
-    const inputs = [...(config.base !== undefined ? [{ role: 'base', folder: config.base }] : []), ...config.models.map((m, i) => ({ role: `models[${i}]`, folder: m.path }))];
+    const folders = [...(config.base !== undefined ? [{ role: 'base', folder: config.base }] : []), ...config.models.map((m, i) => ({ role: `models[${i}]`, folder: m.path }))];
     const embeddings = tensors.filter((t) => isEmbedding(t.name) && t.shape.length === 2).map((t) => ({ name: t.name, rows: t.shape[0] }));
-    found.push(...(await tokenizerSourceProblems(config.output.tokenizerSource, inputs, embeddings)));
+    found.push(...(await tokenizerSourceProblems(inputs, config.output.tokenizerSource, folders, embeddings)));
   }
   for (const p of found) problems.add(p);
   return files;

@@ -30,7 +30,7 @@ export const DEAD_BUFFER_ALLOWANCE_BYTES = 32 * 2 ** 20;
 export interface MemoryEstimate {
   /** Estimated peak resident set size of the process running the merge. */
   readonly peakBytes: number;
-  /** The resident set size when the plan was made (Node, modules, backend, headers). */
+  /** The resident set size when the plan was made (Node, modules, backend, headers); 0 where the platform does not report it (a browser). */
   readonly baselineBytes: number;
   /** peakBytes - baselineBytes: what the merge adds at its peak. */
   readonly workingBytes: number;

@@ -5,12 +5,9 @@
  */
 import { realpath } from 'node:fs/promises';
 import { sep } from 'node:path';
+import type { NamedInput } from '../io/files.js';
 
-export interface NamedInput {
-  /** "models[1]", "models[0].stats", "base", "the config". */
-  readonly role: string;
-  readonly path: string;
-}
+export type { NamedInput } from '../io/files.js';
 
 const real = (path: string) => realpath(path).catch(() => undefined);
 

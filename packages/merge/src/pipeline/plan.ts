@@ -6,18 +6,18 @@
  */
 import type { Backend } from '@mats/core';
 import { Checkpoint, DEFAULT_ALIASES, type AliasMap } from '../checkpoint/checkpoint.js';
-import { pathExists, planShards, type ShardPlan } from '../checkpoint/output.js';
-import { findShardTemporaryFolders } from '../checkpoint/shard-output.js';
-import { findTemporaryFolders, type TemporaryFolder } from '../checkpoint/temporary-folders.js';
+import { planShards, type ShardPlan } from '../checkpoint/output.js';
+import type { TemporaryFolder } from '../checkpoint/temporary-folders.js';
 import type { MergeConfig } from '../config/load.js';
 import { ValidationError } from '../errors.js';
+import type { InputFiles, MergeIo, NamedInput } from '../io/files.js';
+import { nodeIo } from '../io/node-io.js';
 import type { StatisticKind, TensorDescriptor } from '../methods/method.js';
 import { dtypeBytes, isFloatDType, isReadableDType, type SafetensorsDType, type WritableDType } from '../safetensors/dtype.js';
 import type { TensorSpec } from '../safetensors/layout.js';
 import { formatShape, listSome } from '../util/format.js';
 import { naturalCompare } from '../util/natural-order.js';
 import { createBackend } from './backend.js';
-import { outputOverlapsInputs, type NamedInput } from './output-overlap.js';
 import { checkStatisticsHeaders, checkStatisticsValues, type StatisticToCheck } from './statistics-checks.js';
 import { bindMethod, bindingsInOrder, isElementwise, requiresBase, statisticNeeds, type MethodBinding } from './bind.js';
 import type { CompanionFile } from '../checkpoint/hf-folder.js';
@@ -43,6 +43,8 @@ export interface PlanOptions {
   readonly force?: boolean;
   /** Elements per job for elementwise methods. */
   readonly chunkElements?: number;
+  /** Where inputs are read and the output written (default: the file system). */
+  readonly io?: MergeIo;
   /** Merge inputs that hold NaN or Inf, with a warning (also config.allowNonFinite). */
   readonly allowNonFinite?: boolean;
   /**
@@ -74,6 +76,8 @@ export interface MergePlan {
   readonly inputBytes: number;
   readonly memory: MemoryEstimate;
   readonly metadata: Readonly<Record<string, string>>;
+  /** Where inputs are read and the output written. */
+  readonly io: MergeIo;
   /** NaN and Inf in the inputs are merged with a warning instead of refused (pipeline/nonfinite.ts). */
   readonly allowNonFinite: boolean;
   /** Found while planning, for the user: non-finite statistics under allowNonFinite. */
@@ -113,8 +117,8 @@ class ProblemList {
   }
 }
 
-async function openAll(paths: (string | undefined)[], problems: ProblemList, roles: string[]): Promise<(Checkpoint | undefined)[]> {
-  const settled = await Promise.allSettled(paths.map((p) => (p === undefined ? Promise.resolve(undefined) : Checkpoint.open(p))));
+async function openAll(paths: (string | undefined)[], inputs: InputFiles, problems: ProblemList, roles: string[]): Promise<(Checkpoint | undefined)[]> {
+  const settled = await Promise.allSettled(paths.map((p) => (p === undefined ? Promise.resolve(undefined) : Checkpoint.open(p, inputs))));
   return settled.map((s, i) => {
     if (s.status === 'fulfilled') return s.value;
     problems.add(`${roles[i]}: ${(s.reason as Error).message}`);
@@ -123,6 +127,7 @@ async function openAll(paths: (string | undefined)[], problems: ProblemList, rol
 }
 
 export async function planMerge(config: MergeConfig, options: PlanOptions = {}): Promise<MergePlan> {
+  const io = options.io ?? nodeIo;
   const problems = new ProblemList();
   const bindingProblems: string[] = [];
   const binding = bindMethod({ method: config.method, parameters: staticParameters(config) }, 'parameters', bindingProblems);
@@ -143,13 +148,12 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
   let temporaryFolders: TemporaryFolder[] = [];
   if (outputPath === undefined) problems.add('output.path: no output folder; give one on the command line (mats merge CONFIG OUTPUT) or set output.path in the config');
   else {
-    const overlaps = await outputOverlapsInputs(outputPath, namedInputs(config));
-    for (const p of overlaps) problems.add(p);
+    const survey = await io.output.survey(outputPath, namedInputs(config));
+    for (const p of survey.overlaps) problems.add(p);
     const shared = options.selectTensors !== undefined;
-    if (overlaps.length === 0 && !options.force && !shared && (await pathExists(outputPath))) problems.add(`output ${outputPath} already exists; pass --force to replace it`);
-    temporaryFolders = await findTemporaryFolders(outputPath);
-    // Shards of a distributed merge writing into the output (each shard checks its own).
-    if (!shared) temporaryFolders.push(...(await findShardTemporaryFolders(outputPath)));
+    if (survey.overlaps.length === 0 && !options.force && !shared && (await io.output.exists(outputPath))) problems.add(`output ${outputPath} already exists; pass --force to replace it`);
+    // Shards of a distributed merge writing into the output count too (each shard checks its own).
+    temporaryFolders = [...survey.temporaryFolders, ...(shared ? [] : survey.shardFolders)];
     for (const folder of temporaryFolders) {
       if (folder.state === 'running') problems.add(`output ${outputPath}: another merge is writing it: ${folder.path} (${folder.reason}); wait for it to finish, or stop it`);
     }
@@ -161,7 +165,7 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
   // Open every input (headers only), all at once; each failure is one problem.
   const M = config.models.length;
   const roles = ['base', ...config.models.map((_, i) => `models[${i}]`), ...config.models.map((_, i) => `models[${i}].stats`)];
-  const opened = await openAll([config.base, ...config.models.map((m) => m.path), ...config.models.map((m) => m.stats)], problems, roles);
+  const opened = await openAll([config.base, ...config.models.map((m) => m.path), ...config.models.map((m) => m.stats)], io.inputs, problems, roles);
   const base = opened[0];
   const models = opened.slice(1, 1 + M);
   const stats = opened.slice(1 + M);
@@ -272,7 +276,7 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
       });
     }
   }
-  const companionFiles = await planOutputFolderFiles(config, tensors, problems);
+  const companionFiles = await planOutputFolderFiles(config, tensors, io.inputs, problems);
   const mergedNames = tensors.filter((t) => t.action === 'merge').map((t) => t.name);
   const settings = binding === undefined ? undefined : resolveTensorSettings(config, binding, mergedNames, tensors.map((t) => t.name), problems);
 
@@ -291,7 +295,7 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
   const shards = planShards(specs, config.output.shardSize);
   const outputBytes = shards.reduce((s, x) => s + x.bytes, 0);
   const inputBytes = tensors.reduce((s, t) => s + (t.models.length + (t.base === undefined ? 0 : 1)) * (t.action === 'merge' ? 1 : 0) * t.size * bytesOf(t.dtype), 0);
-  const metadata = provenance(config, binding, settings);
+  const metadata = provenance(config, binding, settings, io.inputs);
   return {
     config,
     binding,
@@ -309,6 +313,7 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
     inputBytes,
     memory: estimateMemory({ tensors, binding, elementwise, chunkElements, precisionBytes: config.precision === 'float64' ? 8 : 4, usesBase, baselineBytes: await readyBaseline(backend, tensors, binding) }),
     metadata,
+    io,
     allowNonFinite,
     warnings,
     temporaryFolders,
@@ -328,7 +333,8 @@ async function readyBaseline(backend: Backend, tensors: readonly PlannedTensor[]
   const solves = tensors.some((t) => t.action === 'merge' && statisticNeeds(binding, t).length > 0);
   const warmUp = (backend as { warmUp?: () => Promise<void> }).warmUp;
   if (solves && typeof warmUp === 'function') await warmUp.call(backend);
-  return process.memoryUsage().rss;
+  // A browser has no process object and reports no resident memory of its own.
+  return typeof process === 'undefined' ? 0 : process.memoryUsage().rss;
 }
 
 /** Every path the config reads: the output may be none of them, nor hold one. */

@@ -6,10 +6,9 @@
  * for NaN and Inf (pipeline/nonfinite.ts); temporary folders left by killed merges into the same
  * output are removed first (checkpoint/temporary-folders.ts).
  */
-import { resolve } from 'node:path';
 import { writeCompanionFiles } from '../checkpoint/hf-folder.js';
 import { CheckpointOutput } from '../checkpoint/output.js';
-import { describeTemporaryFolder, removeIfStale } from '../checkpoint/temporary-folders.js';
+import { describeTemporaryFolder } from '../checkpoint/describe-temporary-folder.js';
 import { FileSystemError, InterruptedError, UserError } from '../errors.js';
 import type { BoundMethod, MethodRuntime, PrepareContext, TensorJob, TensorReport, TensorResult } from '../methods/method.js';
 import { dtypeBytes, isReadableDType } from '../safetensors/dtype.js';
@@ -52,7 +51,7 @@ export interface RunOptions {
 }
 
 /** What runMerge writes through. */
-export type MergeOutput = Pick<CheckpointOutput, 'target' | 'tempFolder' | 'writeFloats' | 'writeBytes' | 'commit' | 'abort'>;
+export type MergeOutput = Pick<CheckpointOutput, 'target' | 'tempFolder' | 'folder' | 'writeFloats' | 'writeBytes' | 'commit' | 'abort'>;
 
 export interface MergeSummary {
   readonly outputPath: string;
@@ -164,20 +163,21 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
     seed: plan.config.seed,
     signal: options.signal,
     log: (message) => emit({ type: 'log', message }),
-    resolvePath: (path) => resolve(plan.config.baseDir, path),
+    resolvePath: (path) => plan.io.inputs.resolve(plan.config.baseDir, path),
+    inputs: plan.io.inputs,
   };
 
   for (const message of plan.warnings) emit({ type: 'log', message });
   for (const folder of plan.temporaryFolders) {
     if (folder.state !== 'stale') emit({ type: 'log', message: describeTemporaryFolder(folder) });
-    else if (await removeIfStale(folder)) emit({ type: 'log', message: `removed ${describeTemporaryFolder(folder).replace(/; mats merge removes it.*$/, '')}` });
+    else if (await plan.io.output.removeStale(folder)) emit({ type: 'log', message: `removed ${describeTemporaryFolder(folder).replace(/; mats merge removes it.*$/, '')}` });
   }
 
   // Bind every method tree (one per distinct set of per-tensor knobs) to its state; nested
   // methods are prepared first.
   checkAborted();
-  const output = options.output !== undefined ? await options.output(plan) : await CheckpointOutput.create(plan.outputPath, plan.shards, plan.metadata, plan.force);
-  emit({ type: 'output', temporaryFolder: output.tempFolder, target: output.target });
+  const output = options.output !== undefined ? await options.output(plan) : await CheckpointOutput.create(plan.outputPath, plan.shards, plan.metadata, plan.force, plan.io.output);
+  if (output.tempFolder !== undefined) emit({ type: 'output', temporaryFolder: output.tempFolder, target: output.target });
   try {
     const roots: BoundMethod[] = [];
     const pass = plan.settings.bindings.length === 1 ? jobPass : refusePass;
@@ -231,7 +231,7 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
       emit({ type: 'progress', doneBytes: done, totalBytes: total });
     }
     checkAborted();
-    await writeCompanionFiles(output.tempFolder, plan.companionFiles);
+    await writeCompanionFiles(output.folder, plan.companionFiles, plan.io.inputs);
     await output.commit();
   } catch (e) {
     await output.abort();

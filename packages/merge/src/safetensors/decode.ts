@@ -2,11 +2,11 @@
  * Little-endian bytes of a readable dtype -> numbers in a Float32Array or Float64Array.
  * Assumes a little-endian host (checked once at load: every platform Node supports today).
  */
-import { endianness } from 'node:os';
 import type { ReadableDType } from './dtype.js';
 import { decodeBfloat16, decodeHalf } from './float16.js';
 
-if (endianness() !== 'LE') throw new Error('@mats/merge needs a little-endian host: safetensors data is little-endian');
+// Typed arrays use the host's byte order: the first byte of a 16-bit 1 is 1 on a little-endian host.
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('@mats/merge needs a little-endian host: safetensors data is little-endian');
 
 export type FloatArray = Float32Array | Float64Array;
 export type Precision = 'float32' | 'float64';

@@ -1,13 +1,14 @@
 /**
  * Reading one safetensors file: the header at open, each tensor on demand by a positioned read
- * of its own bytes. The whole file is never read at once (Node Buffers stop at 4 GiB).
+ * of its own bytes. The whole file is never read at once (Node Buffers stop at 4 GiB; a page's
+ * memory may be smaller than the model).
  */
-import { open, type FileHandle } from 'node:fs/promises';
 import { SafetensorsError } from '../errors.js';
+import { FileAccessError, type ByteSource, type InputFiles } from '../io/files.js';
+import { nodeInputFiles } from '../io/node-io.js';
 import { allocateFloats, decodeInto, type FloatArray, type Precision } from './decode.js';
 import { dtypeBytes, isReadableDType } from './dtype.js';
 import { parseHeader, parseHeaderLength, type SafetensorsHeader, type TensorInfo } from './header.js';
-import { readFully } from './io.js';
 
 /** A contiguous run of elements in flat row-major order. */
 export interface ElementRange {
@@ -20,36 +21,51 @@ export class SafetensorsFile {
   private closed = false;
 
   private constructor(
-    readonly path: string,
-    private readonly handle: FileHandle,
+    private readonly source: ByteSource,
     readonly header: SafetensorsHeader,
-    readonly fileSize: number,
   ) {
     this.byName = new Map(header.tensors.map((t) => [t.name, t]));
   }
 
-  /** Opens a file and validates its header; throws SafetensorsError naming the file and fault. */
-  static async open(path: string): Promise<SafetensorsFile> {
-    let handle: FileHandle;
+  /**
+   * Opens a file (on the file system unless `files` says otherwise) and validates its header;
+   * throws SafetensorsError naming the file and fault.
+   */
+  static async open(path: string, files: InputFiles = nodeInputFiles): Promise<SafetensorsFile> {
+    let source: ByteSource;
     try {
-      handle = await open(path, 'r');
+      source = await files.open(path);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new SafetensorsError(path, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : `cannot open (${code ?? String(e)})`);
+      if (!(e instanceof FileAccessError)) throw e;
+      throw new SafetensorsError(path, e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a folder, not a file' : `cannot open (${e.code})`);
     }
+    return SafetensorsFile.read(source);
+  }
+
+  /** Validates the header of an open source; closes it when that fails. */
+  static async read(source: ByteSource): Promise<SafetensorsFile> {
     try {
-      const { size } = await handle.stat();
+      const { size, path } = source;
       const prefix = new Uint8Array(8);
-      if (size >= 8) await readFully(handle, prefix, 0, path);
+      if (size >= 8) await source.read(prefix, 0);
       const length = parseHeaderLength(path, prefix, size);
       const headerBytes = new Uint8Array(length);
-      await readFully(handle, headerBytes, 8, path);
+      await source.read(headerBytes, 8);
       const header = parseHeader(path, headerBytes, size);
-      return new SafetensorsFile(path, handle, header, size);
+      return new SafetensorsFile(source, header);
     } catch (e) {
-      await handle.close();
+      await source.close();
       throw e;
     }
+  }
+
+  /** The file's path, as messages name it. */
+  get path(): string {
+    return this.source.path;
+  }
+
+  get fileSize(): number {
+    return this.source.size;
   }
 
   get metadata(): Readonly<Record<string, string>> {
@@ -75,7 +91,7 @@ export class SafetensorsFile {
     const t = this.info(name);
     this.checkOpen();
     const bytes = new Uint8Array(t.byteLength);
-    await readFully(this.handle, bytes, t.fileOffset, this.path);
+    await this.source.read(bytes, t.fileOffset);
     return bytes;
   }
 
@@ -101,11 +117,11 @@ export class SafetensorsFile {
     const sameWidth = (t.dtype === 'F32' && precision === 'float32') || (t.dtype === 'F64' && precision === 'float64');
     if (sameWidth) {
       // Read straight into the result: no staging copy.
-      await readFully(this.handle, new Uint8Array(out.buffer, 0, byteLength), position, this.path);
+      await this.source.read(new Uint8Array(out.buffer, 0, byteLength), position);
       return out;
     }
     const bytes = new Uint8Array(byteLength);
-    await readFully(this.handle, bytes, position, this.path);
+    await this.source.read(bytes, position);
     decodeInto(t.dtype, bytes, length, out);
     return out;
   }
@@ -113,7 +129,7 @@ export class SafetensorsFile {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.handle.close();
+    await this.source.close();
   }
 
   private checkOpen(): void {

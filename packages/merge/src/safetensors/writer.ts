@@ -3,12 +3,12 @@
  * specs; tensors are then written in any order by positioned writes, so a merge can stream
  * them one at a time. close() refuses to finish a file with a tensor missing.
  */
-import { open, type FileHandle } from 'node:fs/promises';
 import { SafetensorsError } from '../errors.js';
+import type { ByteSink } from '../io/files.js';
+import { createNodeFile } from '../io/node-io.js';
 import type { FloatArray } from './decode.js';
 import { dtypeBytes, isWritableDType } from './dtype.js';
 import { encodeFloats } from './encode.js';
-import { writeFully } from './io.js';
 import { planFile, type FileLayout, type PlannedTensor, type TensorSpec } from './layout.js';
 
 export class SafetensorsWriter {
@@ -16,26 +16,36 @@ export class SafetensorsWriter {
   private readonly pending: Map<string, { tensor: PlannedTensor; bytesLeft: number }>;
 
   private constructor(
-    readonly path: string,
-    private readonly handle: FileHandle,
+    private readonly sink: ByteSink,
     readonly layout: FileLayout,
   ) {
     this.pending = new Map(layout.tensors.map((t) => [t.name, { tensor: t, bytesLeft: t.byteLength }]));
   }
 
-  /** Creates (or truncates) path and writes the header. */
-  static async create(path: string, specs: readonly TensorSpec[], metadata?: Readonly<Record<string, string>>): Promise<SafetensorsWriter> {
+  /**
+   * Creates the file with createFile (by default: path on the file system, created or
+   * truncated) at its final size, and writes the header.
+   */
+  static async create(
+    path: string,
+    specs: readonly TensorSpec[],
+    metadata?: Readonly<Record<string, string>>,
+    createFile: (path: string, size: number) => Promise<ByteSink> = createNodeFile,
+  ): Promise<SafetensorsWriter> {
     const layout = planFile(path, specs, metadata);
-    const handle = await open(path, 'w');
+    const sink = await createFile(path, layout.fileSize);
     try {
-      await writeFully(handle, layout.headerBytes, 0);
-      // Fix the size now: an unfinished file then has zeros, not a short read, where tensors are missing.
-      await handle.truncate(layout.fileSize);
+      await sink.write(layout.headerBytes, 0);
     } catch (e) {
-      await handle.close();
+      await sink.abort();
       throw e;
     }
-    return new SafetensorsWriter(path, handle, layout);
+    return new SafetensorsWriter(sink, layout);
+  }
+
+  /** The file's path, as messages name it. */
+  get path(): string {
+    return this.sink.path;
   }
 
   /**
@@ -52,7 +62,7 @@ export class SafetensorsWriter {
     if (offset < 0 || offset + values.length > size) {
       throw new SafetensorsError(this.path, `tensor ${JSON.stringify(name)}: ${values.length} values at offset ${offset} do not fit shape [${t.shape.join(', ')}]`);
     }
-    await writeFully(this.handle, encodeFloats(values, t.dtype), t.fileOffset + offset * width);
+    await this.sink.write(encodeFloats(values, t.dtype), t.fileOffset + offset * width);
     return this.wrote(entry, values.length * width);
   }
 
@@ -62,22 +72,23 @@ export class SafetensorsWriter {
     if (bytes.length !== entry.tensor.byteLength) {
       throw new SafetensorsError(this.path, `tensor ${JSON.stringify(name)}: ${bytes.length} bytes, expected ${entry.tensor.byteLength}`);
     }
-    await writeFully(this.handle, bytes, entry.tensor.fileOffset);
+    await this.sink.write(bytes, entry.tensor.fileOffset);
     return this.wrote(entry, bytes.length);
   }
 
   /** Closes the file; throws if a tensor was never written (the file is then incomplete). */
   async close(): Promise<void> {
-    await this.handle.close();
     if (this.pending.size > 0) {
+      await this.sink.abort();
       const missing = [...this.pending.keys()];
       throw new SafetensorsError(this.path, `closed with ${missing.length} tensor(s) never written: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
     }
+    await this.sink.close();
   }
 
   /** Closes without the completeness check (after a failure; the caller removes the file). */
   async abort(): Promise<void> {
-    await this.handle.close().catch(() => undefined);
+    await this.sink.abort();
   }
 
   private entry(name: string): { tensor: PlannedTensor; bytesLeft: number } {
