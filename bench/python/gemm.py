@@ -4,20 +4,10 @@ Usage: python3 gemm.py MIN_SECONDS N [N ...]; prints one JSON object on stdout.
 """
 import json
 import sys
-import time
 
 import numpy as np
 
-
-def best_time(fn, min_seconds, min_repetitions=3):
-    fn()
-    times = []
-    start = time.perf_counter()
-    while len(times) < min_repetitions or time.perf_counter() - start < min_seconds:
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+from timing import best_time
 
 
 def main():

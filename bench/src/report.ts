@@ -5,14 +5,18 @@ export interface Table {
   rows: string[][];
 }
 
-/** A target of issue 8, checked against ratios measured side by side in one run. */
+/** A target of an issue, checked against what one run measured (ratios side by side). */
 export interface TargetCheck {
+  /** Which issue set it (8, 15). */
+  issue: number;
   target: string;
-  /** The measured ratio, or undefined when a side of it could not run. */
+  /** The measured value (a ratio unless unit says otherwise), or undefined when a side of it could not run. */
   ratio: number | undefined;
   /** Pass when ratio >= bound ('atLeast') or ratio <= bound ('atMost'). */
   bound: number;
   direction: 'atLeast' | 'atMost';
+  /** 'x' (a ratio, the default), 'MiB', '%'. */
+  unit?: 'x' | 'MiB' | '%';
   detail: string;
 }
 
@@ -41,12 +45,25 @@ export function targetMet(t: TargetCheck): boolean | undefined {
   return t.direction === 'atLeast' ? t.ratio >= t.bound : t.ratio <= t.bound;
 }
 
+function withUnit(x: number, unit: TargetCheck['unit']): string {
+  if (unit === 'MiB') return `${x.toFixed(0)} MiB`;
+  if (unit === '%') return `${x.toFixed(1)} %`;
+  return `${x.toFixed(2)}x`;
+}
+
+/** The verdict: met, not measured, or missed and by how much (the factor to the bound). */
+export function verdict(t: TargetCheck): string {
+  const met = targetMet(t);
+  if (met === undefined) return 'not measured';
+  if (met) return 'met';
+  const factor = t.direction === 'atMost' ? t.ratio! / t.bound : t.bound / t.ratio!;
+  return `missed (${factor.toFixed(2)}x off)`;
+}
+
 export function formatTargets(targets: TargetCheck[]): string {
   const rows = targets.map((t) => {
-    const met = targetMet(t);
-    const verdict = met === undefined ? 'not measured' : met ? 'met' : 'missed';
-    const bound = `${t.direction === 'atLeast' ? '>=' : '<='} ${t.bound}x`;
-    return [t.target, bound, t.ratio === undefined ? 'n/a' : `${t.ratio.toFixed(2)}x`, verdict, t.detail];
+    const bound = `${t.direction === 'atLeast' ? '>=' : '<='} ${withUnit(t.bound, t.unit)}`;
+    return [`${t.target} (issue ${t.issue})`, bound, t.ratio === undefined ? 'n/a' : withUnit(t.ratio, t.unit), verdict(t), t.detail];
   });
   return markdownTable({ header: ['target', 'bound', 'measured', 'verdict', 'from'], rows });
 }

@@ -3,10 +3,11 @@
  * ml-matrix (float64), tfjs-backend-wasm (float32) and numpy, side by side in one run.
  */
 import { availableKernelVariants, createCpuBackend, type CpuKernelVariant } from '@mats/backend-cpu';
-import type { DType } from '@mats/core';
+import type { Backend, DType } from '@mats/core';
 import { randomArray } from '@mats/core/testing';
+import type { BenchBackend } from '../backends.js';
 import { mlMatrixMatmulSeconds } from '../peers/ml-matrix.js';
-import { numpyAvailable, runNumpyScript } from '../peers/numpy.js';
+import { describeNumpy, numpyAvailable, runNumpyScript } from '../peers/numpy.js';
 import { loadTfjsWasm } from '../peers/tfjs-wasm.js';
 import { fmt, ratio, type Section } from '../report.js';
 import { gflops, timeIt, type TimingOptions } from '../timing.js';
@@ -14,7 +15,19 @@ import { gflops, timeIt, type TimingOptions } from '../timing.js';
 export interface GemmSectionOptions {
   sizes: number[];
   timing: TimingOptions;
+  /** Other backends (--backend), a column each. */
+  others?: BenchBackend[];
   log?: (line: string) => void;
+}
+
+/** Best seconds of C <- A B (n x n) on a backend. */
+export function backendGemmSeconds(backend: Backend, n: number, timing: TimingOptions): number {
+  const a = backend.fromArray(randomArray(n * n, 1), [n, n]);
+  const b = backend.fromArray(randomArray(n * n, 2), [n, n]);
+  const c = backend.zeros([n, n]);
+  const t = timeIt(() => backend.gemm('N', 'N', 1, a, b, 0, c), timing);
+  for (const x of [a, b, c]) backend.dispose(x);
+  return t.best;
 }
 
 function cpuGemmSeconds(variant: CpuKernelVariant, dtype: DType, n: number, timing: TimingOptions): { seconds: number; label: string } {
@@ -43,7 +56,7 @@ export async function gemmSection(options: GemmSectionOptions): Promise<Section>
     log('gemm: numpy');
     const out = runNumpyScript<{ results: typeof numpyResults }>('gemm.py', [String(options.timing.minSeconds ?? 1), ...options.sizes.map(String)]);
     numpyResults = out.results;
-    notes.push(`numpy ${numpy.version} (its BLAS on all cores), run by python3 in the same bench run`);
+    notes.push(`${describeNumpy(numpy)}, run by python3 in the same bench run`);
   }
 
   const variantLabels: string[] = [];
@@ -62,6 +75,15 @@ export async function gemmSection(options: GemmSectionOptions): Promise<Section>
         return gflops(flops, r.seconds);
       });
       const best = Math.max(...ours);
+      const others: (number | undefined)[] = [];
+      for (const other of options.others ?? []) {
+        if (!other.dtypes.includes(dtype)) {
+          others.push(undefined);
+          continue;
+        }
+        log(`gemm: ${other.label} ${dtype} n=${n}`);
+        others.push(gflops(flops, backendGemmSeconds(await other.create(dtype), n, options.timing)));
+      }
       let ml: number | undefined;
       if (dtype === 'float64') {
         log(`gemm: ml-matrix n=${n}`);
@@ -85,6 +107,7 @@ export async function gemmSection(options: GemmSectionOptions): Promise<Section>
         String(n),
         dtype,
         ...ours.map((g) => fmt(g)),
+        ...others.map((g) => fmt(g)),
         fmt(ml),
         fmt(tf),
         fmt(np),
@@ -103,13 +126,14 @@ export async function gemmSection(options: GemmSectionOptions): Promise<Section>
     title: 'gemm GFLOP/s',
     tables: [
       {
-        header: ['n', 'dtype', ...variantLabels, 'ml-matrix', 'tfjs-wasm', 'numpy', 'best cpu / ml-matrix', 'best cpu / tfjs-wasm', 'best cpu / numpy'],
+        header: ['n', 'dtype', ...variantLabels, ...(options.others ?? []).map((b) => b.label), 'ml-matrix', 'tfjs-wasm', 'numpy', 'best cpu / ml-matrix', 'best cpu / tfjs-wasm', 'best cpu / numpy'],
         rows,
       },
     ],
     notes,
     targets: [
       {
+        issue: 8,
         target: 'float32 gemm n = 1024 vs tfjs-backend-wasm',
         ratio: f32AtTarget,
         bound: 0.75,
@@ -117,6 +141,7 @@ export async function gemmSection(options: GemmSectionOptions): Promise<Section>
         detail: 'gemm table, float32 row at n = 1024',
       },
       {
+        issue: 8,
         target: 'float64 gemm vs ml-matrix (smallest ratio over all n)',
         ratio: minMl,
         bound: 5,

@@ -1,160 +1,229 @@
 /**
  * mats kfac time to solution: the system sum_i (G_i (x) A_i) x = sum_i (G_i (x) A_i) w_i from
- * the task-arithmetic start, to ||r|| <= 1e-6 ||b||, by
- *   - our PCG with the 'auto' preconditioner (@mats/core pcg; setup included),
+ * the task-arithmetic start, to ||b - A x|| <= rtol ||b||, by
+ *   - our PCG with the 'auto' preconditioner (setup included),
  *   - our unpreconditioned CG (the same pcg, preconditioner 'none'),
- *   - numpy running the paper's solver (unpreconditioned CG, bench/python/kfac.py).
- *
- * The PCG and the operators come from @mats/core (branch `core`); until they are on this
- * branch's main the rows say so. They are reached through the small interface below, checked
- * at run time, so this file compiles either way.
+ *   - our mixed-precision PCG (float32 products inside float64 refinement; --only mixed-precision),
+ *   - numpy running the paper's solver (unpreconditioned CG, bench/python/kfac.py),
+ * plus the setup of the 'auto' preconditioner alone, on a fresh operator.
  */
 import { createCpuBackend } from '@mats/backend-cpu';
-import type { Backend, Tensor } from '@mats/core';
+import { KroneckerOperator, pcg, pcgMixedPrecision, preconditioner, sumOf, type Backend, type LinearOperator, type Tensor } from '@mats/core';
+import type { BenchBackend } from '../backends.js';
 import { kfacProblem, writeKfacProblem, type KfacProblem } from '../kfac-problem.js';
-import { numpyAvailable, runNumpyScript } from '../peers/numpy.js';
-import { fmt, ratio, type Section } from '../report.js';
-
-/** The part of @mats/core's solver API used here (see packages/core/src/solver/pcg-types.ts). */
-interface CoreSolverApi {
-  KroneckerOperator: new (g: Tensor, a: Tensor, options?: { psd?: boolean; label?: string }) => object;
-  sumOf(parts: object[]): object;
-  pcg(
-    op: object,
-    b: Tensor,
-    options: { x0?: Tensor; rtol?: number; maxIterations?: number; preconditioner?: string },
-  ): { x: Tensor; status: string; iterations: number; residualNorm: number; preconditioner: string };
-}
-
-async function coreSolver(): Promise<CoreSolverApi | undefined> {
-  const core = (await import('@mats/core')) as unknown as Partial<CoreSolverApi>;
-  return typeof core.pcg === 'function' && typeof core.sumOf === 'function' && typeof core.KroneckerOperator === 'function'
-    ? (core as CoreSolverApi)
-    : undefined;
-}
+import { describeNumpy, numpyAvailable, runNumpyScript } from '../peers/numpy.js';
+import { fmt, ratio, type Section, type TargetCheck } from '../report.js';
 
 export interface KfacSolveOptions {
+  /** Section title (default: mats kfac: time to rtol). */
+  title?: string;
   models: number;
-  n: number;
+  sizes: number[];
   rtol: number;
   repetitions: number;
+  /** Rows to run: the float64 solvers, and/or the mixed-precision one. */
+  rows: ('float64' | 'mixed')[];
+  /** Targets: time vs numpy (n -> bound), setup share at n. */
+  timeTargets: Map<number, number>;
+  setupTargetN?: number;
+  others?: BenchBackend[];
   log?: (line: string) => void;
 }
 
 interface SolveRow {
   solver: string;
   seconds?: number;
-  iterations?: number;
+  iterations?: string;
   relativeResidual?: number;
   detail: string;
 }
 
-function timeOurSolve(api: CoreSolverApi, backend: Backend, problem: KfacProblem, rtol: number, preconditioner: string, repetitions: number): SolveRow {
+type Solver = 'pcg' | 'mixed';
+
+/** numpy's solves, shared by the float64 and mixed-precision sections of one run. */
+const numpyRuns = new Map<string, { seconds: number; iterations: number; relativeResidual: number }>();
+
+/** The operator and right-hand side from the statistics, as a merge builds them. */
+function buildSystem(backend: Backend, problem: KfacProblem): { op: LinearOperator; b: Tensor; x0: Tensor; release: () => void } {
   const { n, models } = problem;
+  const uploads: Tensor[] = [];
+  const upload = (x: Float64Array) => {
+    const t = backend.fromArray(x, [n, n]);
+    uploads.push(t);
+    return t;
+  };
+  const parts = problem.g.map((g, i) => new KroneckerOperator(upload(g), upload(problem.a[i]), { psd: true }));
+  const op = sumOf(parts);
+  const b = backend.zeros([n, n]);
+  const term = backend.zeros([n, n]);
+  const x0 = backend.zeros([n, n]);
+  for (let i = 0; i < models; i++) {
+    const w = backend.fromArray(problem.w[i], [n, n]);
+    parts[i].apply(w, term);
+    backend.axpy(1, term, b);
+    backend.axpy(1 / models, w, x0);
+    backend.dispose(w);
+  }
+  backend.dispose(term);
+  return {
+    op,
+    b,
+    x0,
+    release: () => {
+      (op as { dispose?: () => void }).dispose?.();
+      for (const t of [b, x0, ...uploads]) backend.dispose(t);
+    },
+  };
+}
+
+function timeOurSolve(backend: Backend, problem: KfacProblem, rtol: number, choice: string, solver: Solver, repetitions: number, label: string): SolveRow {
   let best = Infinity;
-  let last: ReturnType<CoreSolverApi['pcg']> | undefined;
+  let iterations = '';
   let relativeResidual = NaN;
+  let status = '';
+  let description = '';
   for (let r = 0; r < repetitions; r++) {
     // Everything from the statistics to x is timed: operator construction, b, the
     // preconditioner's setup (built on first use), the iterations.
     const t0 = performance.now();
-    const parts = problem.g.map((g, i) => new api.KroneckerOperator(backend.fromArray(g, [n, n]), backend.fromArray(problem.a[i], [n, n]), { psd: true }));
-    const op = api.sumOf(parts);
-    const b = backend.zeros([n, n]);
-    const term = backend.zeros([n, n]);
-    const x0 = backend.zeros([n, n]);
-    for (let i = 0; i < models; i++) {
-      const w = backend.fromArray(problem.w[i], [n, n]);
-      (parts[i] as { apply(x: Tensor, out: Tensor): void }).apply(w, term);
-      backend.axpy(1, term, b);
-      backend.axpy(1 / models, w, x0);
-      backend.dispose(w);
-    }
-    last = api.pcg(op, b, { x0, rtol, preconditioner, maxIterations: 10_000 });
+    const system = buildSystem(backend, problem);
+    const options = { x0: system.x0, rtol, preconditioner: choice as 'auto', maxIterations: 10_000 };
+    const result = solver === 'mixed' ? pcgMixedPrecision(system.op, system.b, options) : pcg(system.op, system.b, options);
     best = Math.min(best, (performance.now() - t0) / 1000);
-    relativeResidual = last.residualNorm / backend.nrm2(b);
-    for (const t of [b, term, x0, last.x]) backend.dispose(t);
+    relativeResidual = result.residualNorm / backend.nrm2(system.b);
+    status = result.status;
+    description = result.preconditioner;
+    iterations = 'refinements' in result ? `${result.iterations} (${result.refinements} rounds)` : String(result.iterations);
+    backend.dispose(result.x);
+    system.release();
   }
-  return {
-    solver: `ours: pcg, preconditioner '${preconditioner}' (${last?.preconditioner}), cpu ${backend.mode} ${backend.dtype}`,
-    seconds: best,
-    iterations: last?.iterations,
-    relativeResidual,
-    detail: last?.status ?? '',
-  };
+  return { solver: `${label}, preconditioner '${choice}' (${description})`, seconds: best, iterations, relativeResidual, detail: status };
+}
+
+/** Seconds to build the 'auto' preconditioner of a fresh operator (best of repetitions). */
+function setupSeconds(backend: Backend, problem: KfacProblem, repetitions: number): number {
+  let best = Infinity;
+  for (let r = 0; r < repetitions; r++) {
+    const system = buildSystem(backend, problem);
+    const t0 = performance.now();
+    preconditioner(system.op, 'auto');
+    best = Math.min(best, (performance.now() - t0) / 1000);
+    system.release();
+  }
+  return best;
 }
 
 export async function kfacSolveSection(options: KfacSolveOptions): Promise<Section> {
   const log = options.log ?? (() => {});
-  const { models, n, rtol } = options;
-  const problem = kfacProblem(models, n);
-  const rows: SolveRow[] = [];
+  const { models, rtol } = options;
   const notes: string[] = [];
-
-  const api = await coreSolver();
-  if (api) {
-    const backend = createCpuBackend('float64');
-    await backend.warmUp();
-    for (const preconditioner of ['auto', 'none']) {
-      log(`kfac solve: ours, preconditioner ${preconditioner}`);
-      rows.push(timeOurSolve(api, backend, problem, rtol, preconditioner, options.repetitions));
-    }
-  } else {
-    const pending = 'pending: @mats/core has no pcg / KroneckerOperator / sumOf on this branch yet (branch `core`)';
-    rows.push({ solver: "ours: pcg, preconditioner 'auto'", detail: pending }, { solver: "ours: pcg, preconditioner 'none' (plain CG)", detail: pending });
-  }
-
+  const targets: TargetCheck[] = [];
+  const tableRows: string[][] = [];
   const numpy = numpyAvailable();
-  let numpySeconds: number | undefined;
-  if ('skipped' in numpy) {
-    rows.push({ solver: "numpy: the paper's solver (unpreconditioned CG)", detail: `skipped: ${numpy.skipped}` });
-  } else {
-    log('kfac solve: numpy');
-    const files = writeKfacProblem(problem);
-    try {
-      const out = runNumpyScript<{ seconds: number; iterations: number; relativeResidual: number }>('kfac.py', [files.dir, 'solve', String(rtol), String(options.repetitions)]);
-      numpySeconds = out.seconds;
-      rows.push({
-        solver: `numpy ${numpy.version}: the paper's solver (unpreconditioned CG), float64`,
-        seconds: out.seconds,
-        iterations: out.iterations,
-        relativeResidual: out.relativeResidual,
-        detail: 'converged',
-      });
-    } finally {
-      files.remove();
+  if ('skipped' in numpy) notes.push(`numpy skipped: ${numpy.skipped}`);
+  else notes.push(`${describeNumpy(numpy)}: the paper's solver, unpreconditioned CG (scipy's loop) on numpy arrays`);
+  const backend = createCpuBackend('float64');
+  await backend.warmUp();
+  for (const n of options.sizes) {
+    const problem = kfacProblem(models, n);
+    const rows: SolveRow[] = [];
+    if (options.rows.includes('float64')) {
+      for (const choice of ['auto', 'none']) {
+        log(`kfac solve n=${n}: ours, preconditioner ${choice}`);
+        rows.push(timeOurSolve(backend, problem, rtol, choice, 'pcg', options.repetitions, `ours: pcg, cpu ${backend.mode} float64`));
+      }
+      for (const other of options.others ?? []) {
+        if (!other.dtypes.includes('float64')) continue;
+        log(`kfac solve n=${n}: ${other.label}`);
+        rows.push(timeOurSolve(await other.create('float64'), problem, rtol, 'auto', 'pcg', options.repetitions, `${other.label}: core's pcg`));
+      }
     }
-  }
-  const pcgSeconds = rows.find((r) => r.solver.includes("'auto'"))?.seconds;
-  notes.push(
-    `${models} models, [${n}, ${n}] factors (shared part + task part, damping 0.1), start x0 = mean_i w_i, ` +
-      `stop at ||b - A x|| <= ${rtol.toExponential(0)} ||b||; best of ${options.repetitions} solves. Both times include ` +
-      `forming b and x0 from the statistics; ours also building the operator and the preconditioner.`,
-  );
-  return {
-    title: `mats kfac: time to rtol ${rtol.toExponential(0)}`,
-    tables: [
-      {
-        header: ['solver', 'seconds', 'iterations', '||b - A x|| / ||b||', 'vs numpy', 'status'],
-        rows: rows.map((r) => [
-          r.solver,
-          fmt(r.seconds),
-          r.iterations === undefined ? '-' : String(r.iterations),
-          r.relativeResidual === undefined ? '-' : r.relativeResidual.toExponential(1),
-          r.seconds === undefined || numpySeconds === undefined ? '-' : `${fmt(ratio(r.seconds, numpySeconds))}x`,
-          r.detail,
-        ]),
-      },
-    ],
-    notes,
-    targets: [
-      {
-        target: "mats kfac time to solution: our PCG ('auto') vs numpy's paper solver",
-        ratio: ratio(pcgSeconds, numpySeconds),
+    if (options.rows.includes('mixed')) {
+      log(`kfac solve n=${n}: ours, mixed precision`);
+      rows.push(timeOurSolve(backend, problem, rtol, 'auto', 'mixed', options.repetitions, 'ours: pcgMixedPrecision (float32 products, float64 refinement)'));
+    }
+    let numpySeconds: number | undefined;
+    if (!('skipped' in numpy)) {
+      log(`kfac solve n=${n}: numpy`);
+      const key = `${models}/${n}/${rtol}/${options.repetitions}`;
+      const files = numpyRuns.has(key) ? undefined : writeKfacProblem(problem);
+      try {
+        const out = numpyRuns.get(key) ?? runNumpyScript<{ seconds: number; iterations: number; relativeResidual: number }>('kfac.py', [files!.dir, 'solve', String(rtol), String(options.repetitions)]);
+        numpyRuns.set(key, out);
+        numpySeconds = out.seconds;
+        rows.push({ solver: "numpy: the paper's solver (unpreconditioned CG), float64", seconds: out.seconds, iterations: String(out.iterations), relativeResidual: out.relativeResidual, detail: 'converged' });
+      } finally {
+        files?.remove();
+      }
+    }
+    let setup: number | undefined;
+    if (options.rows.includes('float64')) {
+      log(`kfac solve n=${n}: preconditioner setup`);
+      setup = setupSeconds(backend, problem, options.repetitions);
+    }
+    const pcgRow = rows.find((r) => r.solver.startsWith('ours: pcg') && r.solver.includes("'auto'"));
+    const mixedRow = rows.find((r) => r.solver.startsWith('ours: pcgMixedPrecision'));
+    for (const r of rows) {
+      tableRows.push([
+        String(n),
+        r.solver,
+        fmt(r.seconds),
+        r.iterations ?? '-',
+        r.relativeResidual === undefined ? '-' : r.relativeResidual.toExponential(1),
+        r.seconds === undefined || numpySeconds === undefined ? '-' : `${fmt(ratio(r.seconds, numpySeconds))}x`,
+        r.detail,
+      ]);
+    }
+    if (setup !== undefined) {
+      tableRows.push([String(n), "  of which: building the 'auto' preconditioner (alone, fresh operator)", fmt(setup), '-', '-', '-', `${fmt((100 * setup) / (pcgRow?.seconds ?? NaN))} % of our pcg time`]);
+    }
+    const bound = options.timeTargets.get(n);
+    if (bound !== undefined && options.rows.includes('float64')) {
+      targets.push({
+        issue: 15,
+        target: `mats kfac time to rtol ${rtol.toExponential(0)}, ${models} models, n = ${n}, float64: our PCG ('auto') / numpy's paper solver`,
+        ratio: ratio(pcgRow?.seconds, numpySeconds),
+        bound,
+        direction: 'atMost',
+        detail: `kfac solve table, n = ${n}`,
+      });
+    }
+    if (bound !== undefined && mixedRow) {
+      notes.push(`n = ${n}: mixed precision ${fmt(ratio(mixedRow.seconds, numpySeconds))}x numpy's time (not the target row: it is off by default).`);
+    }
+    if (n === 512 && options.rows.includes('float64')) {
+      targets.push({
+        issue: 8,
+        target: "mats kfac time to solution n = 512: our PCG ('auto') vs numpy's paper solver",
+        ratio: ratio(pcgRow?.seconds, numpySeconds),
         bound: 1.5,
         direction: 'atMost',
-        detail: api ? 'kfac solve table' : 'waits on @mats/core pcg (branch core)',
-      },
-    ],
+        detail: 'kfac solve table, n = 512',
+      });
+    }
+    if (n === options.setupTargetN && setup !== undefined) {
+      targets.push({
+        issue: 15,
+        target: `preconditioner setup at n = ${n}: share of our time to solution`,
+        ratio: pcgRow?.seconds === undefined ? undefined : (100 * setup) / pcgRow.seconds,
+        bound: 10,
+        direction: 'atMost',
+        unit: '%',
+        detail: `kfac solve table, setup row at n = ${n}`,
+      });
+    }
+  }
+  notes.push(
+    `${models} models, [n, n] factors (shared part + task part, damping 0.1), start x0 = mean_i w_i, ` +
+      `stop at ||b - A x|| <= ${rtol.toExponential(0)} ||b||; best of ${options.repetitions} solves. Every time includes ` +
+      'forming b and x0 from the statistics; ours also building the operators and the preconditioner. Our K-FAC matvec is the ' +
+      "backend's fused prepareKroneckerSum (core's Sum of Kroneckers uses it); mixed precision runs it with float32 products " +
+      'and checks every round on the float64 residual.',
+  );
+  return {
+    title: `${options.title ?? 'mats kfac'}: time to rtol ${rtol.toExponential(0)}`,
+    tables: [{ header: ['n', 'solver', 'seconds', 'iterations', '||b - A x|| / ||b||', 'vs numpy', 'status'], rows: tableRows }],
+    notes,
+    targets,
   };
 }

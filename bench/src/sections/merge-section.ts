@@ -12,8 +12,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { numpyAvailable } from '../peers/numpy.js';
-import { fmt, ratio, type Section } from '../report.js';
+import { describeNumpy, numpyAvailable, numpyEnvironment } from '../peers/numpy.js';
+import { fmt, ratio, type Section, type TargetCheck } from '../report.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const GENERATOR = path.join(ROOT, 'bench/dist/merge-models.js');
@@ -33,9 +33,9 @@ interface Run {
   maxRssMiB: number;
 }
 
-function run(command: string, args: string[], cwd: string): Run {
+function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Run {
   const t0 = performance.now();
-  const r = spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(command, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 << 20 });
   const seconds = (performance.now() - t0) / 1000;
   if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (exit ${r.status}): ${r.stderr.trim().slice(-2000)}`);
@@ -77,6 +77,8 @@ export async function mergeSection(options: MergeSectionOptions): Promise<Sectio
     const oursRate = inputBytes / 1e9 / o.seconds;
     rows.push(['mats merge (task_arithmetic, CLI)', fmt(oursRate), fmt(o.maxRssMiB), `best of ${ours.length}, ${fmt(o.seconds)} s`]);
     const numpy = numpyAvailable();
+    const notes: string[] = [];
+    let numpyRate: number | undefined;
     if ('skipped' in numpy || !existsSync(NUMPY_REFERENCE)) {
       rows.push(['numpy reference', '-', '-', 'skipped: ' + ('skipped' in numpy ? numpy.skipped : 'bench/src/merge-numpy-reference.py missing')]);
     } else {
@@ -86,20 +88,26 @@ export async function mergeSection(options: MergeSectionOptions): Promise<Sectio
       const theirs: Run[] = [];
       for (let i = 0; i < options.repetitions; i++) {
         log(`merge: numpy reference, run ${i + 1}`);
-        theirs.push(run('python3', ['-c', wrapper, NUMPY_REFERENCE, dir], dir));
+        theirs.push(run('python3', ['-c', wrapper, NUMPY_REFERENCE, dir], dir, numpyEnvironment()));
       }
       const t = best(theirs);
-      const rate = inputBytes / 1e9 / t.seconds;
-      rows.push([`numpy ${numpy.version} reference (memmap, same merge)`, fmt(rate), fmt(t.maxRssMiB), `best of ${theirs.length}, ${fmt(t.seconds)} s; ours / numpy ${fmt(ratio(oursRate, rate))}x`]);
+      numpyRate = inputBytes / 1e9 / t.seconds;
+      rows.push([`numpy ${numpy.version} reference (memmap, same merge)`, fmt(numpyRate), fmt(t.maxRssMiB), `best of ${theirs.length}, ${fmt(t.seconds)} s; ours / numpy ${fmt(ratio(oursRate, numpyRate))}x`]);
+      notes.push(describeNumpy(numpy));
     }
+    const targets: TargetCheck[] = [
+      { issue: 15, target: 'streaming task_arithmetic merge: GB/s, ours / numpy', ratio: ratio(oursRate, numpyRate), bound: 1, direction: 'atLeast', detail: 'merge table' },
+      { issue: 15, target: 'streaming task_arithmetic merge: our peak RSS', ratio: o.maxRssMiB, bound: 300, direction: 'atMost', unit: 'MiB', detail: 'merge table' },
+    ];
     return {
       title,
       tables: [{ header: ['merge', 'GB/s', 'peak RSS MiB', 'notes'], rows }],
       notes: [
         `${inputs.length} input files, ${fmt(inputBytes / 1e9)} GB in all (float32, LLaMA-like shapes, bench/src/merge-models.ts); ` +
           'GB/s = input bytes / wall time of the whole process (start-up and output included); files are in the page cache after generation.',
+        ...notes,
       ],
-      targets: [],
+      targets,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import {
   type DType,
   type HostArray,
   type HostLinalg,
+  type PreparedOperator,
   type Shape,
   type Tensor,
   type Transpose,
@@ -20,11 +21,24 @@ import { GemmScratch, gemmFlat } from './gemm-driver.js';
 import { hostLinalg } from './host-linalg.js';
 import { resolveVariant, type CpuBackendOptions, type CpuKernelVariant } from './kernel-variants.js';
 import { createKernelSet, type KernelSet } from './kernels/kernel-set.js';
-import { kernelMemory } from './wasm/kernel-memory.js';
+import { kernelMemory, type KernelMemory } from './wasm/kernel-memory.js';
+import { hostVectorsFor, THREAD_MIN_ELEMENTS, type HostVectors } from './wasm/host-vectors.js';
+import { PreparedKroneckerSum } from './wasm/prepared-kronecker-sum.js';
 import { WasmGemm } from './wasm/wasm-gemm.js';
 
 const DEFAULT_WASM_MIN_WORK = 32 ** 3;
 const DEFAULT_THREAD_MIN_WORK = 64 ** 3;
+/**
+ * Tensors of at least this many elements live in the kernel memory, where the level-1
+ * operations run on the WebAssembly kernels (on every core above THREAD_MIN_ELEMENTS);
+ * smaller ones stay in ordinary typed arrays and the TypeScript kernels.
+ */
+const SHARED_MIN_ELEMENTS = 1 << 14;
+
+/** Returns the kernel memory of tensors that were dropped without dispose(). */
+const storageFinalizer = new FinalizationRegistry<{ vectors: HostVectors; address: number }>(({ vectors, address }) => {
+  vectors.releaseAddress(address);
+});
 
 /**
  * The CPU backend: flat row-major Float64Array or Float32Array storage; plain TypeScript
@@ -45,6 +59,10 @@ export class CpuBackend implements Backend {
   private readonly allocate: (n: number) => FloatArray;
   private readonly wasmGemm: WasmGemm | undefined;
   private readonly wasmMinWork: number;
+  private readonly memory: KernelMemory | undefined;
+  private readonly vectors: HostVectors | undefined;
+  private readonly level1MinElements: number;
+  private readonly level1ThreadMin: number;
 
   constructor(
     readonly dtype: DType,
@@ -61,8 +79,14 @@ export class CpuBackend implements Backend {
     this.modeNote = resolved.note;
     this.wasmMinWork = checkWork('wasmMinWork', options.wasmMinWork ?? DEFAULT_WASM_MIN_WORK);
     const threadMinWork = checkWork('threadMinWork', options.threadMinWork ?? DEFAULT_THREAD_MIN_WORK);
+    this.level1MinElements = checkWork('level1MinElements', options.level1MinElements ?? SHARED_MIN_ELEMENTS);
+    this.level1ThreadMin = checkWork('level1ThreadMinElements', options.level1ThreadMinElements ?? THREAD_MIN_ELEMENTS);
     const memory = resolved.variant === 'typescript' ? undefined : kernelMemory();
-    if (typeof memory === 'object') this.wasmGemm = new WasmGemm(memory, this.kernels, dtype, resolved.threads, threadMinWork);
+    if (typeof memory === 'object') {
+      this.memory = memory;
+      this.wasmGemm = new WasmGemm(memory, this.kernels, dtype, resolved.threads, threadMinWork);
+      this.vectors = hostVectorsFor(memory, resolved.threads);
+    }
   }
 
   /**
@@ -80,7 +104,7 @@ export class CpuBackend implements Backend {
 
   zeros(shape: Shape): Tensor {
     const size = shapeSize(shape);
-    return new CpuTensor(this, this.dtype, [...shape], size, { data: this.allocate(size), disposed: false });
+    return new CpuTensor(this, this.dtype, [...shape], size, this.storage(size));
   }
 
   fromArray(data: ArrayLike<number>, shape: Shape): Tensor {
@@ -88,9 +112,27 @@ export class CpuBackend implements Backend {
     if (data.length !== size) {
       throw new ShapeError(`fromArray: ${data.length} values do not fill shape ${formatShape(shape)} (${size} elements)`);
     }
-    const storage = this.allocate(size);
-    storage.set(data);
-    return new CpuTensor(this, this.dtype, [...shape], size, { data: storage, disposed: false });
+    const storage = this.storage(size);
+    storage.data.set(data);
+    return new CpuTensor(this, this.dtype, [...shape], size, storage);
+  }
+
+  /**
+   * Zeroed storage for n elements: in the kernel memory for large tensors (where the level-1
+   * kernels can run on every core), an ordinary typed array otherwise or when the kernel
+   * memory is full. Kernel memory is returned by dispose(), or by the garbage collector.
+   */
+  private storage(n: number): CpuTensor['storage'] {
+    const vectors = this.vectors;
+    if (vectors !== undefined && n >= this.level1MinElements && n > 0) {
+      const data = vectors.allocate(this.dtype, n);
+      if (data !== undefined) {
+        const storage = { data, disposed: false };
+        storageFinalizer.register(storage, { vectors, address: data.byteOffset }, storage);
+        return storage;
+      }
+    }
+    return { data: this.allocate(n), disposed: false };
   }
 
   toArray(x: Tensor): HostArray {
@@ -123,27 +165,34 @@ export class CpuBackend implements Backend {
     const t = x as CpuTensor;
     if (t.backend !== this || t.storage.disposed) return;
     t.storage.disposed = true;
+    if (this.vectors?.addressOf(t.storage.data) !== undefined) {
+      storageFinalizer.unregister(t.storage);
+      this.vectors.release(t.storage.data);
+    }
     t.storage.data = this.allocate(0);
   }
 
   dot(x: Tensor, y: Tensor): number {
     const [a, b] = this.pair('dot', x, y);
-    return this.kernels.dot(a.data, b.data, a.size);
+    return this.vectors?.reduce('dot', a.size, a.data, b.data, 1, this.level1ThreadMin) ?? this.kernels.dot(a.data, b.data, a.size);
   }
 
   nrm2(x: Tensor): number {
     const t = this.own('nrm2', x);
-    const sum = this.kernels.scaledSumSquares(t.data, t.size, 1);
+    const v = this.vectors;
+    const sumSquares = (scale: number) => v?.reduce('sumSquares', t.size, t.data, undefined, scale, this.level1ThreadMin) ?? this.kernels.scaledSumSquares(t.data, t.size, scale);
+    const sum = sumSquares(1);
     // The plain sum of squares over- or underflows only for extreme float64 values; then
     // scale by the largest magnitude (the classic BLAS nrm2 remedy) in a second pass.
     if (Number.isFinite(sum) && sum > 1e-280) return Math.sqrt(sum);
-    const scale = this.kernels.maxAbs(t.data, t.size);
+    const scale = v?.reduce('maxAbs', t.size, t.data, undefined, 1, this.level1ThreadMin) ?? this.kernels.maxAbs(t.data, t.size);
     if (scale === 0 || !Number.isFinite(scale)) return scale;
-    return scale * Math.sqrt(this.kernels.scaledSumSquares(t.data, t.size, scale));
+    return scale * Math.sqrt(sumSquares(scale));
   }
 
   axpy(alpha: number, x: Tensor, y: Tensor): void {
     const [a, b] = this.pair('axpy', x, y);
+    if (this.vectors?.map('axpy', a.size, a.data, b.data, undefined, alpha, 0, this.level1ThreadMin)) return;
     this.kernels.axpy(alpha, a.data, b.data, a.size);
   }
 
@@ -152,14 +201,17 @@ export class CpuBackend implements Backend {
     if (beta === 0) {
       // beta = 0 overwrites y, NaN included (BLAS convention).
       b.data.fill(0, 0, b.size);
+      if (this.vectors?.map('axpy', a.size, a.data, b.data, undefined, alpha, 0, this.level1ThreadMin)) return;
       this.kernels.axpy(alpha, a.data, b.data, a.size);
     } else {
+      if (this.vectors?.map('axpby', a.size, a.data, b.data, undefined, alpha, beta, this.level1ThreadMin)) return;
       this.kernels.axpby(alpha, a.data, beta, b.data, a.size);
     }
   }
 
   scal(alpha: number, x: Tensor): void {
     const t = this.own('scal', x);
+    if (this.vectors?.map('scal', t.size, undefined, t.data, undefined, alpha, 0, this.level1ThreadMin)) return;
     this.kernels.scal(alpha, t.data, t.size);
   }
 
@@ -183,16 +235,19 @@ export class CpuBackend implements Backend {
 
   mul(x: Tensor, y: Tensor, out: Tensor): void {
     const [a, b, o] = this.triple('mul', x, y, out);
+    if (this.vectors?.map('mul', a.size, a.data, b.data, o.data, 0, 0, this.level1ThreadMin)) return;
     this.kernels.mul(a.data, b.data, o.data, a.size);
   }
 
   div(x: Tensor, y: Tensor, out: Tensor): void {
     const [a, b, o] = this.triple('div', x, y, out);
+    if (this.vectors?.map('div', a.size, a.data, b.data, o.data, 0, 0, this.level1ThreadMin)) return;
     this.kernels.div(a.data, b.data, o.data, a.size);
   }
 
   add(x: Tensor, y: Tensor, out: Tensor): void {
     const [a, b, o] = this.triple('add', x, y, out);
+    if (this.vectors?.map('add', a.size, a.data, b.data, o.data, 0, 0, this.level1ThreadMin)) return;
     this.kernels.add(a.data, b.data, o.data, a.size);
   }
 
@@ -209,6 +264,44 @@ export class CpuBackend implements Backend {
       if (this.wasmGemm.run(ra, rb, m, n, k, alpha, ta.data, tb.data, beta, tc.data)) return;
     }
     gemmFlat(this.kernels, this.scratch, ra, rb, m, n, k, alpha, ta.data, tb.data, beta, tc.data);
+  }
+
+  /**
+   * The K-FAC sum matvec y <- sum_i G_i x A_i with the factors packed once into the kernel
+   * memory and the 2 M gemms of an apply fused per block of rows on every core
+   * (wasm/prepared-kronecker-sum.ts). precision 'float32' on a float64 backend runs the
+   * products in float32. Undefined on the 'typescript' variant, for factors that are not
+   * square, and when the kernel memory cannot hold the packed factors.
+   */
+  prepareKroneckerSum(g: readonly Tensor[], a: readonly Tensor[], options: { precision?: DType } = {}): PreparedOperator | undefined {
+    const memory = this.memory;
+    const precision = options.precision ?? this.dtype;
+    if (memory === undefined || g.length === 0 || g.length !== a.length) return undefined;
+    if (precision === 'float64' && this.dtype === 'float32') return undefined; // no gain in widening
+    const factors = [...g, ...a].map((t) => this.own('prepareKroneckerSum', t));
+    const m = g[0].shape[0];
+    const n = a[0].shape[0];
+    const square = (t: Tensor, k: number) => t.shape.length === 2 && t.shape[0] === k && t.shape[1] === k;
+    if (!g.every((t) => square(t, m)) || !a.every((t) => square(t, n))) return undefined;
+    let prepared: PreparedKroneckerSum;
+    try {
+      const data = factors.map((t) => t.data);
+      prepared = new PreparedKroneckerSum(memory, precision, this.threads, data.slice(0, g.length), data.slice(g.length), m, n);
+    } catch (e) {
+      if (e instanceof RangeError) return undefined; // the kernel memory cannot hold it: use gemm
+      throw e;
+    }
+    return {
+      apply: (x, out) => {
+        const tx = this.own('kroneckerSum apply', x);
+        const tout = this.own('kroneckerSum apply', out);
+        if (tx.size !== m * n || tout.size !== m * n) {
+          throw new ShapeError(`kroneckerSum apply: x and out must be [${m}, ${n}], got ${formatShape(x.shape)} and ${formatShape(out.shape)}`);
+        }
+        prepared.apply(tx.data, tout.data);
+      },
+      dispose: () => prepared.dispose(),
+    };
   }
 
   private own(operation: string, x: Tensor): CpuTensor {

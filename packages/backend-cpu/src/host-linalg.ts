@@ -1,54 +1,49 @@
 /**
- * Host factorizations in float64. The symmetric eigensolver is ml-matrix's (Householder
- * tridiagonalisation + implicit QL, from JAMA); Cholesky and the triangular solves are our
- * own, because ml-matrix's Cholesky only says "not positive definite" without naming the
- * pivot, and copying into its array-of-rows Matrix costs more than the solve. The triangular
- * solves are blocked so that their bulk runs through gemm (an inverse of a 512 x 512 K-FAC
- * factor is two such solves with 512 right-hand sides).
+ * Host factorizations (core's HostLinalg) in float64, on the WebAssembly kernels where they
+ * run (src/linalg/: blocked Cholesky, and the symmetric eigensolver in LAPACK dsyevd's steps,
+ * both on every core), in plain TypeScript elsewhere (src/linalg/portable.ts). An optional
+ * precision 'float32' computes in float32 (twice the SIMD width; about 1e-6 relative accuracy)
+ * for callers whose data is float32 anyway. The triangular solves are blocked so that their
+ * bulk runs through gemm (an inverse of a 512 x 512 K-FAC factor is two such solves with 512
+ * right-hand sides).
  */
-import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
-import { NotPositiveDefiniteError, ShapeError, type HostLinalg, type SymmetricEigen } from '@mats/core';
+import { ShapeError, type HostLinalg, type SymmetricEigen } from '@mats/core';
 import { hostGemm } from './host-gemm.js';
+import { kernelCholesky } from './linalg/cholesky.js';
+import { kernelEigh } from './linalg/eigh.js';
+import { kernelLinalg } from './linalg/instance.js';
+import { portableCholesky, portableEigh } from './linalg/portable.js';
 
-function checkSquare(what: string, a: Float64Array, n: number): void {
+function checkSquare(what: string, a: ArrayLike<number>, n: number): void {
+  if (!Number.isInteger(n) || n < 0) throw new ShapeError(`${what}: the order must be an integer >= 0, got ${n}`);
   if (a.length !== n * n) throw new ShapeError(`${what}: expected an [${n}, ${n}] matrix (${n * n} values), got ${a.length}`);
 }
 
-export function cholesky(a: Float64Array, n: number): Float64Array {
-  checkSquare('cholesky', a, n);
-  const l = new Float64Array(n * n);
-  for (let j = 0; j < n; j++) {
-    let d = a[j * n + j];
-    for (let p = 0; p < j; p++) d -= l[j * n + p] * l[j * n + p];
-    if (!(d > 0) || !Number.isFinite(d)) throw new NotPositiveDefiniteError(j, d, n);
-    const ljj = Math.sqrt(d);
-    l[j * n + j] = ljj;
-    for (let i = j + 1; i < n; i++) {
-      let s = a[i * n + j];
-      for (let p = 0; p < j; p++) s -= l[i * n + p] * l[j * n + p];
-      l[i * n + j] = s / ljj;
-    }
-  }
-  return l;
+export interface FactorizationOptions {
+  /** The precision the factorization computes in (default 'float64'); results are float64 arrays. */
+  precision?: 'float64' | 'float32';
 }
 
-export function eigh(a: Float64Array, n: number): SymmetricEigen {
+/**
+ * The lower Cholesky factor L [n, n] (row-major, zeros above the diagonal) of the symmetric
+ * positive definite A = L L^T; reads A's lower triangle. Throws NotPositiveDefiniteError
+ * naming the first pivot that is not positive.
+ */
+export function cholesky(a: ArrayLike<number>, n: number, options: FactorizationOptions = {}): Float64Array {
+  checkSquare('cholesky', a, n);
+  const la = kernelLinalg(options.precision ?? 'float64');
+  return la ? kernelCholesky(la, a, n) : portableCholesky(a, n);
+}
+
+/**
+ * Eigenvalues (ascending) and unit eigenvectors (column j of the row-major [n, n] `vectors`)
+ * of the symmetric A [n, n]; reads A's upper triangle on the WebAssembly path (the whole matrix
+ * on the portable one, which assumes symmetry).
+ */
+export function eigh(a: ArrayLike<number>, n: number, options: FactorizationOptions = {}): SymmetricEigen {
   checkSquare('eigh', a, n);
-  if (n === 0) return { values: new Float64Array(0), vectors: new Float64Array(0) };
-  const m = new Matrix(n, n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) m.set(i, j, a[i * n + j]);
-  const e = new EigenvalueDecomposition(m, { assumeSymmetric: true });
-  const raw = e.realEigenvalues;
-  const v = e.eigenvectorMatrix;
-  // JAMA's tql2 sorts ascending already; sort anyway so the contract does not rest on that.
-  const order = raw.map((_, i) => i).sort((x, y) => raw[x] - raw[y]);
-  const values = new Float64Array(n);
-  const vectors = new Float64Array(n * n);
-  order.forEach((src, dst) => {
-    values[dst] = raw[src];
-    for (let i = 0; i < n; i++) vectors[i * n + dst] = v.get(i, src);
-  });
-  return { values, vectors };
+  const la = kernelLinalg(options.precision ?? 'float64');
+  return la ? kernelEigh(la, a, n) : portableEigh(a, n);
 }
 
 /** Rows of T per block of the blocked triangular solve. */

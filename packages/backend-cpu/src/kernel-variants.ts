@@ -34,6 +34,13 @@ export interface CpuBackendOptions {
   wasmMinWork?: number;
   /** gemm products with fewer multiply-adds than this stay on one thread (default 262144). */
   threadMinWork?: number;
+  /**
+   * Tensors with at least this many elements live in the WebAssembly memory, where level-1
+   * operations run on the SIMD kernels (default 16384); tests lower it to reach every size.
+   */
+  level1MinElements?: number;
+  /** Level-1 operations on fewer elements than this stay on one thread (default 131072). */
+  level1ThreadMinElements?: number;
 }
 
 /** Whether a variant can run here, and if not, why. */

@@ -1,4 +1,4 @@
-export type { Backend, DType, HostArray, HostLinalg, Shape, SymmetricEigen, Tensor, Transpose } from './backend/backend.js';
+export type { Backend, DType, HostArray, HostLinalg, PreparedOperator, Shape, SymmetricEigen, Tensor, Transpose } from './backend/backend.js';
 export {
   DisposedTensorError,
   DTypeMismatchError,
@@ -40,6 +40,10 @@ export type { KroneckerApproximation } from './dispatch/kronecker-approximation.
 
 // Solver
 export { pcg, pcgMany } from './dispatch/pcg-api.js';
+export { pcgMixedPrecision } from './dispatch/mixed-precision.js';
+export { LARGE_FACTOR_ORDER, LOW_RANK, LowRankKroneckerPreconditioner, kroneckerBySize, lowRankKronecker } from './dispatch/low-rank-kronecker.js';
+export type { MixedPrecisionOptions, MixedPrecisionResult } from './dispatch/mixed-precision.js';
+export { LowPrecisionOperator, lowPrecisionOperator } from './operators/low-precision.js';
 export type {
   PcgManyOptions,
   PcgOptions,

@@ -1,5 +1,5 @@
 /**
- * Packing for the WebAssembly gemm (see assembly/gemm.ts for the layouts). Self-contained
+ * Packing for the WebAssembly gemm (see assembly/pack.ts and assembly/tile.ts for the layouts). Self-contained
  * functions, copied once per dtype (monomorphic.ts). `out` is a view of the kernel memory;
  * offsets are in elements of that view.
  */

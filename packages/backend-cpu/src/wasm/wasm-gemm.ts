@@ -1,5 +1,6 @@
 /**
- * gemm on the WebAssembly SIMD kernels (assembly/gemm.ts), on one thread or several.
+ * gemm on the WebAssembly SIMD kernels (assembly/strided-gemm.ts on operands padded to whole
+ * tiles), on one thread or several.
  *
  * op(A) (scaled by alpha) and op(B) are packed into the shared kernel memory in the layouts
  * the micro-kernel reads, C is copied in (scaled by beta) with padded rows and columns, the
@@ -9,7 +10,7 @@
 import type { DType } from '@mats/core';
 import type { FloatArray } from '../cpu-tensor.js';
 import type { KernelSet } from '../kernels/kernel-set.js';
-import { COUNTER_ADDRESS, KernelMemory, WORKSPACE_ADDRESS } from './kernel-memory.js';
+import { COUNTER_ADDRESS, TILE_SCRATCH_ADDRESS, type KernelMemory } from './kernel-memory.js';
 
 /** Register tile of each dtype's micro-kernel: MR rows by NR columns (two 16-byte vectors). */
 const TILE = { float64: { mr: 4, nr: 4 }, float32: { mr: 4, nr: 8 } } as const;
@@ -23,7 +24,7 @@ const roundUp = (x: number, to: number) => Math.ceil(x / to) * to;
 
 export class WasmGemm {
   private readonly tile: { mr: number; nr: number };
-  private readonly exportName: 'gemmF64' | 'gemmF32';
+  private readonly exportName: 'stridedGemmF64' | 'stridedGemmF32';
   private readonly bytesPerElement: number;
 
   constructor(
@@ -36,7 +37,7 @@ export class WasmGemm {
     private readonly threadMinWork: number,
   ) {
     this.tile = TILE[dtype];
-    this.exportName = dtype === 'float64' ? 'gemmF64' : 'gemmF32';
+    this.exportName = dtype === 'float64' ? 'stridedGemmF64' : 'stridedGemmF32';
     this.bytesPerElement = dtype === 'float64' ? 8 : 4;
   }
 
@@ -61,33 +62,28 @@ export class WasmGemm {
     const s = this.bytesPerElement;
     const mp = roundUp(m, mr);
     const np = roundUp(n, nr);
-    const bytes = (mp * k + k * np + mp * np) * s;
-    if (bytes > KernelMemory.maxWorkspaceBytes) return false;
     const memory = this.kernelMemory;
+    const workspace = memory.tryAlloc((mp * k + k * np + mp * np) * s);
+    if (workspace === undefined) return false; // the memory cannot hold it: use the TS kernel
     try {
-      memory.reserve(bytes);
-    } catch {
-      return false; // the memory cannot grow that far (the process is short of memory): use the TS kernel
+      const views = memory.view();
+      const heap = s === 8 ? views.f64 : views.f32;
+      const ap = workspace / s;
+      const bp = ap + mp * k;
+      const cp = bp + k * np;
+      this.kernels.packRowPanels(a, transA, m, k, alpha, mr, heap, ap);
+      this.kernels.packColumnPanels(b, transB, k, n, nr, heap, bp);
+      this.kernels.loadScaled(c, m, n, beta, heap, cp, np);
+
+      const threads = m * n * k >= this.threadMinWork ? this.threads : 1;
+      const { mc, nc } = blocking(mp, np, mr, nr, threads);
+      this.lastRunThreaded = threads > 1;
+      // C is padded to whole tiles here, so the strided kernel never takes its edge path.
+      memory.runClaim(this.exportName, [COUNTER_ADDRESS, mp, np, k, ap * s, bp * s, cp * s, np, mc, nc, KC, 0, TILE_SCRATCH_ADDRESS], threads);
+      for (let i = 0; i < m; i++) c.set(heap.subarray(cp + i * np, cp + i * np + n), i * n);
+    } finally {
+      memory.heap.release(workspace);
     }
-    const views = memory.view();
-    const heap = s === 8 ? views.f64 : views.f32;
-    const ap = WORKSPACE_ADDRESS / s;
-    const bp = ap + mp * k;
-    const cp = bp + k * np;
-    this.kernels.packRowPanels(a, transA, m, k, alpha, mr, heap, ap);
-    this.kernels.packColumnPanels(b, transB, k, n, nr, heap, bp);
-    this.kernels.loadScaled(c, m, n, beta, heap, cp, np);
-
-    const threads = m * n * k >= this.threadMinWork ? this.threads : 1;
-    const { mc, nc } = blocking(mp, np, mr, nr, threads);
-    Atomics.store(views.i32, COUNTER_ADDRESS / 4, 0);
-    const args = [COUNTER_ADDRESS, mp, mc, np, nc, k, ap * s, bp * s, cp * s, KC] as const;
-    const kernel = memory.exports[this.exportName];
-    this.lastRunThreaded = threads > 1;
-    if (threads > 1) memory.workers().run(this.exportName, args, threads - 1, () => kernel(...args));
-    else kernel(...args);
-
-    for (let i = 0; i < m; i++) c.set(heap.subarray(cp + i * np, cp + i * np + n), i * n);
     return true;
   }
 }

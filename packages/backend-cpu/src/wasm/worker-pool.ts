@@ -42,6 +42,7 @@ export class WorkerPool {
       const index = this.workers.length;
       const worker = new wt.Worker(`(${kernelWorkerMain.toString()})()`, {
         eval: true,
+        execArgv: workerExecArgv(),
         workerData: {
           module: this.module,
           memory: this.memory,
@@ -126,4 +127,19 @@ export class WorkerPool {
     if (localError !== undefined) throw localError;
     if (failed) throw new Error(`worker pool: kernel ${exportName} failed in a worker thread`);
   }
+}
+
+/**
+ * The parent's Node options for a worker, less --input-type: the worker's source is evaluated
+ * as a script that uses require(), and a parent started as `node --input-type=module -e ...`
+ * would otherwise make it an ES module (ReferenceError: require is not defined).
+ */
+function workerExecArgv(): string[] {
+  const parent = (globalThis as { process?: { execArgv?: string[] } }).process?.execArgv ?? [];
+  const kept: string[] = [];
+  for (let i = 0; i < parent.length; i++) {
+    if (parent[i] === '--input-type') i++;
+    else if (!parent[i].startsWith('--input-type=')) kept.push(parent[i]);
+  }
+  return kept;
 }

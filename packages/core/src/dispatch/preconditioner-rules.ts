@@ -27,6 +27,7 @@ import {
   kronecker,
   type Preconditioner,
 } from './preconditioners.js';
+import { kroneckerBySize } from './low-rank-kronecker.js';
 import type { Rule } from './rule.js';
 import { summedGram, sumOfDiagonalsInverse, sumOfGramsInverse, sumOfTwoKroneckersInverse } from './sum-closed-forms.js';
 
@@ -99,7 +100,7 @@ export function preconditionerRules(typed: Typed, diagonalOf: (op: LinearOperato
     {
       signature: 'SumOfKroneckers',
       rule: 'kronecker-approximation',
-      fn: (op: SumOperator) => kronecker(op, op.parts as KroneckerOperator[], DEFAULT_KRONECKER_APPROXIMATION, diagonalOf),
+      fn: (op: SumOperator) => kroneckerBySize(op, op.parts as KroneckerOperator[], () => kronecker(op, op.parts as KroneckerOperator[], DEFAULT_KRONECKER_APPROXIMATION, diagonalOf)),
     },
     { signature: 'SumOperator', rule: 'jacobi-or-none', fn: jacobiOf },
     { signature: 'LinearOperator', rule: 'jacobi-or-none', fn: jacobiOf },

@@ -11,6 +11,7 @@ import { describeOperator, isLinearOperator, type LinearOperator } from '../oper
 import { SumOperator } from '../operators/sum.js';
 import type { PreconditionerChoice } from '../solver/pcg-types.js';
 import { DEFAULT_KRONECKER_APPROXIMATION, NO_PRECONDITIONER, jacobi, kronecker, type Preconditioner } from './preconditioners.js';
+import { lowRankKronecker } from './low-rank-kronecker.js';
 
 /** The dispatched rules a named preconditioner may need. */
 export interface PreconditionerRules {
@@ -54,11 +55,16 @@ export function resolvePreconditioner(caller: string, A: LinearOperator, choice:
       const variant = choice === 'kronecker' ? DEFAULT_KRONECKER_APPROXIMATION : choice === 'kronecker-sum' ? 'sum' : 'nearest';
       return kronecker(A, parts, variant, rules.diagonal);
     }
+    case 'kronecker-lowrank': {
+      const parts = kroneckerParts(A);
+      if (!parts) throw new TypeError(`${caller}: preconditioner 'kronecker-lowrank' needs a Kronecker operator or a Sum of Kroneckers, got ${describeOperator(A)}; use 'jacobi' or 'auto'`);
+      return lowRankKronecker(A, parts, { exactBelow: 0 });
+    }
     case 'auto':
       return rules.auto(A);
     default:
       throw new RangeError(
-        `${caller}: unknown preconditioner '${String(choice)}'; use none, jacobi, kronecker, kronecker-nearest, kronecker-sum, auto or an operator`,
+        `${caller}: unknown preconditioner '${String(choice)}'; use none, jacobi, kronecker, kronecker-nearest, kronecker-sum, kronecker-lowrank, auto or an operator`,
       );
   }
 }

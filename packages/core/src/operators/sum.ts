@@ -2,6 +2,7 @@ import type { Backend, DType, Shape, Tensor } from '../backend/backend.js';
 import { denseOf, requireDiagonal } from './dense-of.js';
 import { checkApplyOperands, checkSameBlock, sharedBackend, tagsOf, type LinearOperator, type OperatorTags } from './linear-operator.js';
 import { releaseOwned } from './owned.js';
+import { preparedKroneckerSum } from './prepared-kronecker-sum.js';
 import { ScratchSpace } from './scratch.js';
 
 /**
@@ -31,6 +32,12 @@ export class SumOperator implements LinearOperator {
 
   apply(x: Tensor, out: Tensor): void {
     checkApplyOperands(this, x, out);
+    // A K-FAC system: the backend's fused matvec, when it has one.
+    const prepared = preparedKroneckerSum(this);
+    if (prepared !== null) {
+      prepared.apply(x, out);
+      return;
+    }
     const backend = x.backend;
     this.parts[0].apply(x, out);
     if (this.parts.length === 1) return;

@@ -36,11 +36,12 @@ export type PcgStatus =
  * - kronecker: for a Sum of Kroneckers, P = X (x) Y applied by two factor solves, with the
  *   approximation measured best (bench/src/pcg-iterations.ts); kronecker-nearest: X, Y the
  *   nearest Kronecker product in Frobenius norm (Van Loan); kronecker-sum: X = sum G_i,
- *   Y = sum A_i;
+ *   Y = sum A_i; kronecker-lowrank: the nearest product with each factor's inverse
+ *   approximated by rank 64 + diagonal (dispatch/low-rank-kronecker.ts), for very large factors;
  * - auto: the best rule dispatch knows for the operator (an exact inverse where a closed
  *   form exists, kronecker for Sums of Kroneckers, jacobi where a diagonal exists, else none).
  */
-export type PreconditionerName = 'none' | 'jacobi' | 'kronecker' | 'kronecker-nearest' | 'kronecker-sum' | 'auto';
+export type PreconditionerName = 'none' | 'jacobi' | 'kronecker' | 'kronecker-nearest' | 'kronecker-sum' | 'kronecker-lowrank' | 'auto';
 
 /** A named preconditioner, or any operator approximating A^-1 (symmetric positive definite). */
 export type PreconditionerChoice = PreconditionerName | LinearOperator;

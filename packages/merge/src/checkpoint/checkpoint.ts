@@ -127,8 +127,8 @@ export class Checkpoint {
     return total;
   }
 
-  async readFloats(name: string, precision: Precision, range?: ElementRange): Promise<FloatArray> {
-    return this.fileOf(name).readFloats(name, precision, range);
+  async readFloats(name: string, precision: Precision, range?: ElementRange, into?: FloatArray): Promise<FloatArray> {
+    return this.fileOf(name).readFloats(name, precision, range, into);
   }
 
   async readBytes(name: string): Promise<Uint8Array> {

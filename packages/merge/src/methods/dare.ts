@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { applyDareDrop, dareStreamKey } from './dare-mask.js';
+import { dareTaskVector } from './kernels.js';
 import { defineMethod, type PrepareContext } from './method.js';
 import { sumKnobs, taskArithmeticMerge } from './task-arithmetic.js';
 import { withL1Rescale, type TaskVectorTransform } from './task-vectors.js';
@@ -54,6 +55,10 @@ export function dareTransform(modelParameters: readonly DareParameters[], rescal
     elementwise: true,
     apply(tau, job, i) {
       applyDareDrop(tau, dareStreamKey(seed, i, job.name), job.offset, modelParameters[i].p, rescale === 'inverse_keep');
+    },
+    // The same drop fused with the difference (on the WebAssembly kernels where they run).
+    applyToDifference(tau, model, base, job, i) {
+      dareTaskVector(tau, model, base, dareStreamKey(seed, i, job.name), job.offset, modelParameters[i].p, rescale === 'inverse_keep');
     },
   };
   return rescale === 'l1' ? withL1Rescale(drop) : drop;

@@ -69,7 +69,8 @@ export interface PlannedTensorInfo extends TensorDescriptor {
 /**
  * One unit of work: a whole tensor, or for elementwise methods a contiguous range of its
  * elements in flat row-major order. Inputs are read lazily, at most once, and shared by nested
- * method calls: treat every array returned here as read-only.
+ * method calls: treat every array returned here as read-only, and do not keep it past the job
+ * (the streaming pass reuses the arrays of a job once its result is written).
  */
 export interface TensorJob extends PlannedTensorInfo {
   /** Position of this job in plan order (0-based), the same in every pass. */
@@ -101,6 +102,17 @@ export interface TensorJob extends PlannedTensorInfo {
    * (diagonal Fisher), whole otherwise (Grams). Throws when absent.
    */
   statistic(i: number, kind: StatisticKind): Promise<FloatArray>;
+  /**
+   * Optional: a zeroed array of `length` elements in `precision`, valid until the job's result
+   * is written. The streaming pass hands out arrays the WebAssembly kernels can reach, and
+   * reuses them.
+   */
+  workArray?(): FloatArray;
+  /**
+   * Optional: the same for the method's result, in the precision it is written at (float32
+   * for a float32 merge into F32, float64 otherwise), so that it is rounded once.
+   */
+  resultArray?(): FloatArray;
 }
 
 /** What a method says about one tensor: goes to the log line and to --json-log. */

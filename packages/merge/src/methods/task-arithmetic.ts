@@ -5,7 +5,8 @@
  * (mergekit's `normalize`; its default for task_arithmetic is false, as here).
  */
 import { z } from 'zod';
-import { accumulateDifference, accumulateScaled, addScaledToBase, divideBy } from './kernels.js';
+import type { FloatArray } from '../safetensors/decode.js';
+import { taskArithmeticInto } from './kernels.js';
 import { defineMethod, type TensorJob } from './method.js';
 import { taskVector, type TaskVectorTransform } from './task-vectors.js';
 
@@ -31,23 +32,23 @@ export interface TaskArithmeticOptions {
 /** mergekit's guard on the normalising divisor (generalized_task_arithmetic.py). */
 const TINY_WEIGHT_SUM = 1e-8;
 
-/** theta_0 + lambda * sum_i w_i tau_i (over sum_i w_i with normalize) for one job, in float64. */
-export async function taskArithmeticMerge(job: TensorJob, options: TaskArithmeticOptions): Promise<Float64Array> {
-  const n = job.length;
-  const sum = new Float64Array(n);
+/**
+ * theta_0 + lambda * sum_i w_i tau_i (over sum_i w_i with normalize) for one job, accumulated
+ * in float64 and rounded once to the precision it is written at (the job's result array;
+ * where the streaming pass hands one out, the fused kernel runs on every core).
+ */
+export async function taskArithmeticMerge(job: TensorJob, options: TaskArithmeticOptions): Promise<FloatArray> {
   const base = await job.base();
-  let weightSum = 0;
-  for (let i = 0; i < job.modelCount; i++) {
-    const w = job.weights[i];
-    weightSum += w;
-    if (w === 0) continue;
-    // Without a transform, subtract in float64: no rounding of tau to the job's precision.
-    if (options.transform === undefined) accumulateDifference(sum, w, await job.model(i), base);
-    else accumulateScaled(sum, w, await taskVector(job, i, options.transform));
-  }
-  if (options.normalize === true && Math.abs(weightSum) >= TINY_WEIGHT_SUM) divideBy(sum, weightSum);
-  addScaledToBase(sum, base, options.lambda);
-  return sum;
+  const used = job.weights.map((w, i) => i).filter((i) => job.weights[i] !== 0);
+  const weightSum = job.weights.reduce((s, w) => s + w, 0);
+  // normalize: (lambda / sum_i w_i) sum_i w_i tau_i, the divisor folded into the scale.
+  const lambda = options.normalize === true && Math.abs(weightSum) >= TINY_WEIGHT_SUM ? options.lambda / weightSum : options.lambda;
+  // Without a transform, subtract in float64: no rounding of tau to the job's precision.
+  const transform = options.transform;
+  const inputs = await Promise.all(used.map((i) => (transform === undefined ? job.model(i) : taskVector(job, i, transform))));
+  const out = job.resultArray?.() ?? new Float64Array(job.length);
+  taskArithmeticInto(out, base, inputs, used.map((i) => job.weights[i]), lambda, transform !== undefined);
+  return out;
 }
 
 export const taskArithmetic = defineMethod({

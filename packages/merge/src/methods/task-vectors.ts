@@ -5,7 +5,7 @@
  * arithmetic or by TIES's sign election). Every method computes its task vectors here, so a
  * preparation pass and the merge see the same values.
  */
-import type { FloatArray } from '../safetensors/decode.js';
+import { allocateFloats, type FloatArray } from '../safetensors/decode.js';
 import { difference } from './kernels.js';
 import type { TensorJob } from './method.js';
 
@@ -21,14 +21,22 @@ export interface TaskVectorTransform {
   readonly elementwise: boolean;
   /** Changes model i's task vector for the job's range (job.offset, job.length) in place. */
   apply(tau: FloatArray, job: TensorJob, model: number): void;
+  /**
+   * Optional, the same in one pass: tau = apply(model - base), computed into tau (a fused
+   * kernel: DARE's drop runs on the WebAssembly kernels this way). Must give apply's values.
+   */
+  applyToDifference?(tau: FloatArray, model: FloatArray, base: FloatArray, job: TensorJob, i: number): void;
 }
 
 /** A fresh array with tau_i for the job's range, transformed when a transform is given. */
 export async function taskVector(job: TensorJob, i: number, transform?: TaskVectorTransform): Promise<FloatArray> {
   const [model, base] = await Promise.all([job.model(i), job.base()]);
-  const tau = job.precision === 'float64' ? new Float64Array(job.length) : new Float32Array(job.length);
-  difference(tau, model, base);
-  transform?.apply(tau, job, i);
+  const tau = job.workArray?.() ?? allocateFloats(job.precision, job.length);
+  if (transform?.applyToDifference !== undefined) transform.applyToDifference(tau, model, base, job, i);
+  else {
+    difference(tau, model, base);
+    transform?.apply(tau, job, i);
+  }
   return tau;
 }
 

@@ -3,8 +3,9 @@
  * job's element range only) and shared by the method and its nested calls.
  */
 import type { StatisticKind, TensorJob } from '../methods/method.js';
-import type { FloatArray, Precision } from '../safetensors/decode.js';
+import { allocateFloats, type FloatArray, type Precision } from '../safetensors/decode.js';
 import { asFileSystemError } from '../util/file-errors.js';
+import type { ArrayPool } from './array-pool.js';
 import type { NonFiniteGuard } from './nonfinite.js';
 import type { PlannedTensor, TensorSource } from './sources.js';
 
@@ -16,6 +17,8 @@ export class InputJob implements TensorJob {
   readonly modelCount: number;
   readonly hasBase: boolean;
   private readonly cache = new Map<string, Promise<FloatArray>>();
+  /** Arrays taken from the pool, given back by release(). */
+  private readonly held: FloatArray[] = [];
 
   constructor(
     readonly tensor: PlannedTensor,
@@ -26,6 +29,8 @@ export class InputJob implements TensorJob {
     readonly weights: readonly number[],
     /** Checks the weights read (base and models) for NaN and Inf; statistics are checked in planMerge. */
     private readonly guard?: NonFiniteGuard,
+    /** Where the ranged reads and work arrays come from (the streaming merge pass); fresh arrays without. */
+    private readonly pool?: ArrayPool,
     /** The pipeline's job of another whole tensor (bias folding); none in elementwise plans and preparation passes. */
     private readonly siblings: (name: string) => InputJob | undefined = () => undefined,
   ) {
@@ -75,13 +80,45 @@ export class InputJob implements TensorJob {
     for (const p of pending) p.catch(() => undefined);
   }
 
+  /** A zeroed array of the job's length and precision, valid until release(). */
+  workArray(): FloatArray {
+    return this.take(this.precision);
+  }
+
+  /**
+   * A zeroed array for the method's result: float32 when a float32 merge writes F32 (rounded
+   * once, as the writer would), float64 otherwise (the writer rounds it once to the output dtype).
+   */
+  resultArray(): FloatArray {
+    return this.take(this.precision === 'float32' && this.tensor.outputDtype === 'F32' ? 'float32' : 'float64');
+  }
+
+  private take(precision: Precision): FloatArray {
+    if (this.pool === undefined) return allocateFloats(precision, this.length);
+    const a = this.pool.take(precision, this.length, true);
+    this.held.push(a);
+    return a;
+  }
+
+  /**
+   * Gives the job's pooled arrays back, once every read of it has settled (a prefetched input
+   * the method never awaited may still be in flight): call it after the job's result is written.
+   */
+  async release(): Promise<void> {
+    await Promise.allSettled(this.cache.values());
+    for (const a of this.held) this.pool!.give(a);
+    this.held.length = 0;
+  }
+
   /** role: the input's name in the config ("models[1]") when its values are checked for NaN and Inf. */
   private read(key: string, source: TensorSource, ranged: boolean, role?: string): Promise<FloatArray> {
     let p = this.cache.get(key);
     if (p === undefined) {
       const file = source.checkpoint.get(source.name)?.file ?? source.checkpoint.path;
       const offset = ranged ? this.offset : 0;
-      p = source.checkpoint.readFloats(source.name, this.precision, ranged ? { offset, length: this.length } : undefined).then(
+      const into = ranged && this.pool !== undefined ? this.pool.take(this.precision, this.length) : undefined;
+      if (into !== undefined) this.held.push(into);
+      p = source.checkpoint.readFloats(source.name, this.precision, ranged ? { offset, length: this.length } : undefined, into).then(
         (values) => {
           if (role !== undefined) this.guard?.input(role, file, source.name, source.shape, values, offset);
           return values;

@@ -12,6 +12,7 @@ import { describeTemporaryFolder } from '../checkpoint/describe-temporary-folder
 import { FileSystemError, InterruptedError, UserError } from '../errors.js';
 import type { BoundMethod, MethodRuntime, PrepareContext, TensorJob, TensorReport, TensorResult } from '../methods/method.js';
 import { dtypeBytes, isReadableDType } from '../safetensors/dtype.js';
+import { ArrayPool } from './array-pool.js';
 import { bindingsInOrder, statisticNeeds, type MethodBinding } from './bind.js';
 import { InputJob } from './job.js';
 import { NonFiniteGuard } from './nonfinite.js';
@@ -112,17 +113,21 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
     throw new InterruptedError(`merge interrupted${signal !== undefined ? ` by ${signal}` : ''}; nothing was written`, signal);
   };
   const guard = new NonFiniteGuard({ allow: plan.allowNonFinite, warn: (message) => emit({ type: 'log', message }) });
-  const makeJob = (item: Extract<WorkItem, { kind: 'job' }>) => new InputJob(item.tensor, item.index, item.offset, item.length, plan.config.precision, settingOf(item.tensor).weights, guard);
+  const makeJob = (item: Extract<WorkItem, { kind: 'job' }>, pool?: ArrayPool) =>
+    new InputJob(item.tensor, item.index, item.offset, item.length, plan.config.precision, settingOf(item.tensor).weights, guard, pool);
+  // The merge pass of an elementwise method streams through reused arrays (read straight into
+  // the kernel memory where the WebAssembly kernels run); whole-tensor jobs allocate their own.
+  const pool = plan.elementwise ? new ArrayPool() : undefined;
   // The merge pass's whole-tensor jobs by name, created on first need (read-ahead, or a method
   // asking for a sibling: bias folding) and dropped once merged, so that a sibling is the very
   // job the pipeline hands over later (its inputs read once, a result computed early recognised).
   const wholeItems = new Map(jobs.filter((j) => j.offset === 0 && j.last).map((j) => [j.tensor.name, j]));
   const mergeJobs = new Map<string, InputJob>();
   const mergeJob = (item: Extract<WorkItem, { kind: 'job' }>): InputJob => {
-    if (plan.elementwise) return makeJob(item);
+    if (plan.elementwise) return makeJob(item, pool);
     let job = mergeJobs.get(item.tensor.name);
     if (job === undefined) {
-      job = new InputJob(item.tensor, item.index, item.offset, item.length, plan.config.precision, settingOf(item.tensor).weights, guard, sibling);
+      job = new InputJob(item.tensor, item.index, item.offset, item.length, plan.config.precision, settingOf(item.tensor).weights, guard, undefined, sibling);
       mergeJobs.set(item.tensor.name, job);
     }
     return job;
@@ -178,6 +183,8 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
   checkAborted();
   const output = options.output !== undefined ? await options.output(plan) : await CheckpointOutput.create(plan.outputPath, plan.shards, plan.metadata, plan.force, plan.io.output);
   if (output.tempFolder !== undefined) emit({ type: 'output', temporaryFolder: output.tempFolder, target: output.target });
+  // One write in flight while the next job computes; its arrays go back to the pool after it.
+  let pendingWrite: Promise<void> = Promise.resolve();
   try {
     const roots: BoundMethod[] = [];
     const pass = plan.settings.bindings.length === 1 ? jobPass : refusePass;
@@ -202,6 +209,7 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
       checkAborted();
       const item = items[k];
       if (item.kind === 'copy') {
+        await pendingWrite;
         const t0 = performance.now();
         const source = item.tensor.base ?? item.tensor.models[0];
         await output.writeBytes(item.tensor.name, await source.checkpoint.readBytes(source.name));
@@ -219,24 +227,34 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
         const result = checkResult(await roots[settingOf(item.tensor).bindingIndex].merge(job), job, plan.binding.method.name);
         mergeJobs.delete(item.tensor.name);
         guard.output(plan.binding.method.name, item.tensor.name, item.tensor.shape, item.tensor.outputDtype, result.values, item.offset);
-        await output.writeFloats(item.tensor.name, result.values, item.offset);
+        await pendingWrite;
         if (result.report !== undefined) report = { ...report, ...result.report };
-        if (item.last) {
-          emit({ type: 'tensor', name: item.tensor.name, method: plan.binding.method.name, shape: item.tensor.shape, dtype: item.tensor.outputDtype, seconds: (performance.now() - tensorStart) / 1000, chunks: item.chunks, report });
-        }
+        const finished = item.last ? { report, start: tensorStart } : undefined;
+        pendingWrite = output.writeFloats(item.tensor.name, result.values, item.offset).then(async () => {
+          await job.release();
+          if (finished) {
+            emit({ type: 'tensor', name: item.tensor.name, method: plan.binding.method.name, shape: item.tensor.shape, dtype: item.tensor.outputDtype, seconds: (performance.now() - finished.start) / 1000, chunks: item.chunks, report: finished.report });
+          }
+        });
+        // A failed write surfaces at the next await; until then it must not be unhandled.
+        pendingWrite.catch(() => undefined);
       }
       const bytes = jobInputBytes(plan, item);
       done += bytes;
       bytesRead += bytes;
       emit({ type: 'progress', doneBytes: done, totalBytes: total });
     }
+    await pendingWrite;
     checkAborted();
     await writeCompanionFiles(output.folder, plan.companionFiles, plan.io.inputs);
     await output.commit();
   } catch (e) {
+    await pendingWrite.catch(() => undefined);
     await output.abort();
     if (e instanceof FileSystemError) throw new FileSystemError(e.file, e.code, `${e.message}; the partial output was removed, nothing was written`, { cause: e.cause });
     throw e;
+  } finally {
+    pool?.dispose();
   }
   return {
     outputPath: plan.outputPath,

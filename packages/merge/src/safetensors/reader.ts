@@ -97,9 +97,11 @@ export class SafetensorsFile {
 
   /**
    * The tensor's values as numbers in the given precision; with a range, only elements
-   * [range.offset, range.offset + range.length) in flat row-major order.
+   * [range.offset, range.offset + range.length) in flat row-major order. `into` (of that
+   * length and precision) receives them instead of a fresh array: the streaming merge reads
+   * straight into arrays the WebAssembly kernels can reach.
    */
-  async readFloats(name: string, precision: Precision, range?: ElementRange): Promise<FloatArray> {
+  async readFloats(name: string, precision: Precision, range?: ElementRange, into?: FloatArray): Promise<FloatArray> {
     const t = this.info(name);
     if (!isReadableDType(t.dtype)) {
       throw new SafetensorsError(this.path, `tensor ${JSON.stringify(name)}: unsupported dtype ${t.dtype} (readable: F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL)`);
@@ -113,11 +115,14 @@ export class SafetensorsFile {
     const width = dtypeBytes(t.dtype);
     const position = t.fileOffset + offset * width;
     const byteLength = length * width;
-    const out = allocateFloats(precision, length);
+    if (into !== undefined && (into.length !== length || (precision === 'float64') !== (into instanceof Float64Array))) {
+      throw new RangeError(`${this.path}: tensor ${JSON.stringify(name)}: the target array holds ${into.length} ${into instanceof Float64Array ? 'float64' : 'float32'} values, not ${length} ${precision}`);
+    }
+    const out = into ?? allocateFloats(precision, length);
     const sameWidth = (t.dtype === 'F32' && precision === 'float32') || (t.dtype === 'F64' && precision === 'float64');
     if (sameWidth) {
       // Read straight into the result: no staging copy.
-      await this.source.read(new Uint8Array(out.buffer, 0, byteLength), position);
+      await this.source.read(new Uint8Array(out.buffer, out.byteOffset, byteLength), position);
       return out;
     }
     const bytes = new Uint8Array(byteLength);
