@@ -46,7 +46,7 @@ const config = (out: string, statsOf: (i: number) => string, compute = ['precisi
     'base: base.safetensors',
     'models:',
     ...Array.from({ length: MODELS }, (_, i) => `  - {path: task${i + 1}.safetensors, stats: ${statsOf(i + 1)}}`),
-    'parameters: {subspace: kfac, rtol: 1.0e-12, iterations: 500}',
+    'parameters: {subspace: kfac, rtol: 1.0e-12, iterations: 500, grad_damping: 0}',
     ...compute,
     `output: {path: ${out}, dtype: float64}`,
     '',

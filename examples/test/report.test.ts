@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatChoice, formatResultsTable } from '../src/report/format-table.js';
+import { formatAblations, formatChoice, formatResultsTable } from '../src/report/format-table.js';
 import { renderReport } from '../src/report/report-html.js';
 import type { DemoResults, ResultRow } from '../src/report/results.js';
 import { escapeXml, lineChart } from '../src/report/svg-charts.js';
@@ -53,6 +53,18 @@ describe('report', () => {
     dataSizes: { pretrain: 100, trainPerTask: [50, 50], validationPerTask: 20, testPerTask: 40 },
     training: [{ model: 'base', examples: 100, epochs: 2, seconds: 0.5, finalLoss: 0.3, trainedNow: true }],
     rows,
+    ablations: [{ label: 'no <folding>', of: 'regmean <s>', parameters: { shrink: 0.9, fold_bias: false }, statistics: 'true', validationAccuracy: 0.7, testAccuracy: [0.6, 0.8], meanTestAccuracy: 0.7 }],
+    diagnostics: [
+      {
+        parameter: 'layers.0.weight',
+        subspace: 'kfac',
+        tasks: [{ model: 0, gradTrace: 0.5, gradRank: 3.2, inputTrace: 40, inputRank: 12 }, { model: 1, gradTrace: 0.01, gradRank: 1.5, inputTrace: 30, inputRank: 9 }],
+        gradCondition: 2e4,
+        inputCondition: Infinity,
+        relativeResiduals: [1, 0.1, 0.01],
+        status: 'maxIterations',
+      },
+    ],
     convergence: [{ label: 'mats kfac (plain CG)', parameter: 'layers.0.weight', points: [{ iterations: 10, relativeResidual: 0.1 }, { iterations: 30, relativeResidual: 0.001 }] }],
     seconds: { total: 3, training: 1, statistics: 0.5, merging: 1 },
     mergeCommand: 'mats merge CONFIG',
@@ -68,6 +80,22 @@ describe('report', () => {
     expect(html.match(/<svg /g)!.length).toBeGreaterThanOrEqual(4); // bars, heatmap, lambda sweep, convergence
     expect(html).toContain('<td class="mean">75.0</td>');
     expect(html).toContain('task_arithmetic: validation accuracy against lambda');
+  });
+
+  it('has the ablation table (each change against its row, in points) and the per-layer K-FAC diagnostics', () => {
+    const html = renderReport(results);
+    expect(html).toContain('<th>regmean &lt;s&gt; as chosen</th><td>74.0</td>');
+    // 0.7 against the row's 0.75: -5.0 points; escaped label.
+    expect(html).toMatch(/no &lt;folding&gt;<\/th><td>70\.0<\/td><td title="rot">60\.0<\/td><td title="blur">80\.0<\/td><td class="mean">70\.0<\/td><td>-5\.0<\/td>/);
+    expect(html).toContain('<h3>layers.0.weight (kfac)</h3>');
+    expect(html).toContain('eigenvalue ratio of sum G at least 2.0e+4, of sum A at least &infin;; CG: 2 iterations, relative residual 0.01 (maxIterations)');
+    expect(html).toContain('<tr><th>blur</th><td>0.01</td><td>1.50</td><td>30.00</td><td>9.00</td></tr>');
+  });
+
+  it('prints the ablation table in text', () => {
+    const text = formatAblations(['rot', 'blur'], rows, results.ablations);
+    expect(text).toMatch(/regmean <s> as chosen\s+74\.0\s+75\.0/);
+    expect(text).toMatch(/ {2}no <folding>\s+70\.0\s+70\.0\s+-5\.0\s+rot -10\.0/);
   });
 
   it('draws log-scale residuals and skips points a log scale cannot show', () => {

@@ -1,4 +1,4 @@
-import type { ResultRow } from './results.js';
+import type { AblationRow, ResultRow } from './results.js';
 
 /**
  * The results as a plain-text table: one row per model or merge, one column per task's test
@@ -32,4 +32,32 @@ export function formatChoice(row: ResultRow): string {
 
 export function percent(x: number): string {
   return (100 * x).toFixed(1);
+}
+
+/**
+ * The ablation table: each change to a chosen row with its validation and mean test accuracy
+ * and the difference to the row (percentage points), the row itself first.
+ */
+export function formatAblations(tasks: readonly string[], rows: readonly ResultRow[], ablations: readonly AblationRow[]): string {
+  const labelWidth = Math.max(40, ...ablations.map((a) => a.label.length));
+  const header = `${'change'.padEnd(labelWidth)}  ${'validation'.padStart(10)}  ${'test'.padStart(6)}  ${'vs row'.padStart(7)}  ${'worst task'.padStart(18)}`;
+  const lines = [`ablations (one merge each, no tuning; "vs row": test points against the chosen row)`, header, '-'.repeat(header.length)];
+  for (const of of [...new Set(ablations.map((a) => a.of))]) {
+    const row = rows.find((r) => r.label === of);
+    if (row === undefined) continue;
+    lines.push(`${`${of} as chosen`.padEnd(labelWidth)}  ${percent(row.validationAccuracy ?? NaN).padStart(10)}  ${percent(row.meanTestAccuracy).padStart(6)}  ${''.padStart(7)}`);
+    for (const a of ablations.filter((x) => x.of === of)) {
+      const delta = 100 * (a.meanTestAccuracy - row.meanTestAccuracy);
+      const perTask = a.testAccuracy.map((x, i) => x - row.testAccuracy[i]);
+      const worst = perTask.indexOf(Math.min(...perTask));
+      const worstText = `${tasks[worst]} ${signed(100 * perTask[worst])}`;
+      lines.push(`${`  ${a.label}`.padEnd(labelWidth)}  ${percent(a.validationAccuracy).padStart(10)}  ${percent(a.meanTestAccuracy).padStart(6)}  ${signed(delta).padStart(7)}  ${worstText.padStart(18)}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** +1.2 / -0.4 */
+export function signed(points: number): string {
+  return `${points >= 0 ? '+' : ''}${points.toFixed(1)}`;
 }

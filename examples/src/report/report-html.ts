@@ -1,5 +1,5 @@
-import { formatChoice, percent } from './format-table.js';
-import type { DemoResults, ResultRow } from './results.js';
+import { formatChoice, percent, signed } from './format-table.js';
+import type { AblationRow, DemoResults, LayerDiagnostics, ResultRow } from './results.js';
 import { escapeXml, heatmap, horizontalBarChart, lineChart, type Series } from './svg-charts.js';
 
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f'];
@@ -80,6 +80,9 @@ ${merges.map((r) => `<li>${escapeXml(formatChoice(r))}</li>`).join('\n')}
 </ul>
 ${sweeps.map((r) => sweepChart(r)).join('\n')}
 
+${ablationSection(results.ablations, rows, tasks)}
+${diagnosticsSection(results.diagnostics, tasks)}
+
 <h2>CG convergence of mats</h2>
 <p>Relative residual ||r_k|| / ||r_0|| of the merge's linear system (sum_i C_i) theta = sum_i C_i theta_i per weight matrix, after k iterations
 (each point is a merge run with that iteration limit and the chosen initialisation).</p>
@@ -96,6 +99,49 @@ ${results.training.map((t) => `<tr><th>${escapeXml(t.model)}</th><td>${t.example
 </body>
 </html>
 `;
+}
+
+/** The ablation table: each change to a chosen row, its validation and test accuracy, and the difference. */
+function ablationSection(ablations: readonly AblationRow[], rows: readonly ResultRow[], tasks: readonly string[]): string {
+  if (ablations.length === 0) return '';
+  const body = [...new Set(ablations.map((a) => a.of))].flatMap((of) => {
+    const row = rows.find((r) => r.label === of);
+    if (row === undefined) return [];
+    const cells = (test: readonly number[]) => test.map((a, i) => `<td title="${escapeXml(tasks[i])}">${percent(a)}</td>`).join('');
+    return [
+      `<tr class="reference"><th>${escapeXml(of)} as chosen</th><td>${percent(row.validationAccuracy ?? NaN)}</td>${cells(row.testAccuracy)}<td class="mean">${percent(row.meanTestAccuracy)}</td><td></td></tr>`,
+      ...ablations
+        .filter((a) => a.of === of)
+        .map((a) => `<tr><th title="${escapeXml(JSON.stringify(a.parameters))}">${escapeXml(a.label)}</th><td>${percent(a.validationAccuracy)}</td>${cells(a.testAccuracy)}<td class="mean">${percent(a.meanTestAccuracy)}</td><td>${signed(100 * (a.meanTestAccuracy - row.meanTestAccuracy))}</td></tr>`),
+    ];
+  });
+  return `<h2>Ablations: what moves the number</h2>
+<p>Each line changes one thing of a chosen row's knobs and merges once (no tuning); "vs row" is the change of mean test accuracy in points. Hover a line for its parameters.</p>
+<table>
+<thead><tr><th>change</th><th>validation</th>${tasks.map((t) => `<th>${escapeXml(t)}</th>`).join('')}<th>test mean</th><th>vs row</th></tr></thead>
+<tbody>
+${body.join('\n')}
+</tbody>
+</table>`;
+}
+
+/** Per weight matrix of the chosen mats kfac merge: per-task traces and ranks, conditioning, CG residuals. */
+function diagnosticsSection(diagnostics: readonly LayerDiagnostics[], tasks: readonly string[]): string {
+  if (diagnostics.length === 0) return '';
+  const number = (x: number | undefined) => (x === undefined ? '' : x === Infinity ? '&infin;' : Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-2 && x !== 0) ? x.toExponential(1) : x.toFixed(2));
+  const tables = diagnostics.map((d) => {
+    const lines = d.tasks.map((t) => `<tr><th>${escapeXml(tasks[t.model] ?? `models[${t.model}]`)}</th><td>${number(t.gradTrace)}</td><td>${number(t.gradRank)}</td><td>${number(t.inputTrace)}</td><td>${number(t.inputRank)}</td></tr>`);
+    const residuals = d.relativeResiduals;
+    const last = residuals.length > 0 ? `${residuals.length - 1} iterations, relative residual ${number(residuals.at(-1))} (${escapeXml(d.status ?? '')})` : 'closed form';
+    return `<h3>${escapeXml(d.parameter)} (${escapeXml(d.subspace)})</h3>
+<p>Summed factors as solved (damped): eigenvalue ratio of sum G at least ${number(d.gradCondition)}, of sum A at least ${number(d.inputCondition)}; CG: ${last}.</p>
+<table><thead><tr><th>task</th><th>tr G</th><th>eff. rank G</th><th>tr A</th><th>eff. rank A</th></tr></thead><tbody>
+${lines.join('\n')}
+</tbody></table>`;
+  });
+  return `<h2>The K-FAC systems of the chosen mats kfac merge</h2>
+<p>From <code>mats merge --json-log</code>: per task, the trace and effective rank (tr<sup>2</sup> / ||.||<sub>F</sub><sup>2</sup>) of its output-gradient Gram G and input Gram A as estimated, and the conditioning of the summed factors the solve uses (Lanczos estimates, lower bounds). An ill-conditioned sum G is what made the undamped K-FAC merge fail.</p>
+${tables.join('\n')}`;
 }
 
 /** Validation accuracy of every candidate of one method against its first numeric knob. */

@@ -22,6 +22,37 @@ export interface ResultRow {
   readonly validationAccuracy?: number;
   /** Merges: every candidate tried, with its validation score. */
   readonly candidates?: readonly CandidateScore[];
+  /** Merges: each grid axis's values as tried, after any extension past its first edges. */
+  readonly grid?: Readonly<Record<string, readonly (number | string)[]>>;
+  /** Merges whose grid knobs are not the config's own (mats kfac's damping and beta): the chosen point. */
+  readonly gridPoint?: Readonly<Record<string, unknown>>;
+}
+
+/** One change to a chosen merge and what it did (no tuning: one merge). */
+export interface AblationRow {
+  readonly label: string;
+  /** The table row it varies ('mats kfac', 'regmean'). */
+  readonly of: string;
+  readonly parameters: Readonly<Record<string, unknown>>;
+  /** The statistics set its config names. */
+  readonly statistics: string;
+  readonly validationAccuracy: number;
+  readonly testAccuracy: readonly number[];
+  readonly meanTestAccuracy: number;
+}
+
+/** What a K-FAC merge's log says about each weight matrix's system (the chosen mats kfac). */
+export interface LayerDiagnostics {
+  readonly parameter: string;
+  readonly subspace: string;
+  /** Per task: tr and effective rank tr^2 / ||.||_F^2 of its G_i and A_i, as estimated. */
+  readonly tasks: readonly { readonly model: number; readonly gradTrace?: number; readonly gradRank?: number; readonly inputTrace?: number; readonly inputRank?: number }[];
+  /** Lanczos estimates of the summed (damped) factors' eigenvalue ratio: lower bounds. */
+  readonly gradCondition?: number;
+  readonly inputCondition?: number;
+  /** ||r_k|| / ||r_0|| per CG iteration. */
+  readonly relativeResiduals: readonly number[];
+  readonly status?: string;
 }
 
 /** Residual norms of a mats solve per parameter, at increasing iteration counts. */
@@ -56,6 +87,10 @@ export interface DemoResults {
   };
   readonly training: readonly TrainingSummary[];
   readonly rows: readonly ResultRow[];
+  /** Changes to chosen merges and what they did (the report's ablation table). */
+  readonly ablations: readonly AblationRow[];
+  /** The chosen mats kfac merge's systems, per weight matrix. */
+  readonly diagnostics: readonly LayerDiagnostics[];
   readonly convergence: readonly ConvergenceSeries[];
   readonly seconds: { readonly total: number; readonly training: number; readonly statistics: number; readonly merging: number };
   /** How merges ran: the CLI's entry function in this process, or the built bin spawned. */

@@ -25,8 +25,11 @@ export interface MergeRequest {
   readonly label: string;
   readonly method: string;
   readonly parameters: Readonly<Record<string, unknown>>;
-  /** Whether the config names each model's statistics file. */
-  readonly statistics: boolean;
+  /**
+   * Whether the config names each model's statistics file: false, true (the runner's default
+   * set) or the name of one of the runner's statistics sets ('empirical').
+   */
+  readonly statistics: boolean | string;
 }
 
 export interface MergeOutcome {
@@ -46,7 +49,9 @@ export interface MergeRunnerOptions {
   /** Where merged checkpoints are kept, by content key. */
   readonly cacheDir: string;
   readonly base: string;
-  readonly models: readonly { readonly path: string; readonly stats: string }[];
+  readonly models: readonly string[];
+  /** Statistics files per model, by set name; the first set is the default (statistics: true). */
+  readonly statistics: Readonly<Record<string, readonly string[]>>;
   /** Precision the merge computes in (the config's precision key). */
   readonly precision: 'float32' | 'float64';
   /** Identifies the inputs (the zoo's key): part of the cache key. */
@@ -78,7 +83,8 @@ export class MergeRunner {
     const { cacheDir } = this.options;
     const { path: configPath, config } = await this.writeConfig(request, this.options.configDir);
 
-    const inputs = [this.options.base, ...this.options.models.flatMap((m) => (request.statistics ? [m.path, m.stats] : [m.path]))];
+    const stats = this.statisticsOf(request);
+    const inputs = [this.options.base, ...this.options.models, ...(stats ?? [])];
     const key = createHash('sha256')
       .update(JSON.stringify({ config, inputs: this.options.inputsKey, files: await fileStamps(inputs), code: await this.mergeCodeHash() }))
       .digest('hex')
@@ -112,10 +118,11 @@ export class MergeRunner {
   async writeConfig(request: MergeRequest, dir: string): Promise<{ path: string; config: Record<string, unknown> }> {
     await mkdir(dir, { recursive: true });
     const path = join(dir, `${request.label}.yaml`);
+    const stats = this.statisticsOf(request);
     const config = {
       method: request.method,
       base: relative(dir, this.options.base),
-      models: this.options.models.map((m) => (request.statistics ? { path: relative(dir, m.path), stats: relative(dir, m.stats) } : { path: relative(dir, m.path) })),
+      models: this.options.models.map((path, i) => (stats !== undefined ? { path: relative(dir, path), stats: relative(dir, stats[i]) } : { path: relative(dir, path) })),
       parameters: request.parameters,
       precision: this.options.precision,
       output: { dtype: 'float32' },
@@ -123,6 +130,16 @@ export class MergeRunner {
     const header = `# ${request.label}: written by the MaTS-TS demo (npm run demo); rerun with\n#   npx mats merge ${relative(process.cwd(), path)} --out DIR\n`;
     await writeFile(path, header + stringify(config));
     return { path, config };
+  }
+
+  /** The statistics files a request names, or undefined when it names none. */
+  private statisticsOf(request: MergeRequest): readonly string[] | undefined {
+    if (request.statistics === false) return undefined;
+    const sets = this.options.statistics;
+    const name = request.statistics === true ? Object.keys(sets)[0] : request.statistics;
+    const files = sets[name];
+    if (files === undefined) throw new RangeError(`merge ${request.label}: no statistics set '${name}' (sets: ${Object.keys(sets).join(', ')})`);
+    return files;
   }
 
   /** A hash of the merge package's code as it will run (dist, or src under vitest). */

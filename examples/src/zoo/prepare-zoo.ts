@@ -8,7 +8,7 @@ import type { TrainingSummary } from '../report/results.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import { estimateStatistics } from './estimate-statistics.js';
 import { concatenate } from '../data/labelled-images.js';
-import { zooKey, type TrainingSchedule, type ZooConfig } from './zoo-config.js';
+import { FISHER_KINDS, STATISTICS_FORMAT_VERSION, zooKey, type FisherKind, type TrainingSchedule, type ZooConfig } from './zoo-config.js';
 import type { ZooData } from './zoo-data.js';
 
 /** The trained zoo, as loaded back from its files. */
@@ -27,7 +27,8 @@ export const zooNames = {
   base: 'base',
   task: (task: string) => `task-${task}`,
   multitask: 'multitask',
-  statistics: (task: string) => `stats-${task}`,
+  /** A task model's statistics file, for one kind of Fisher (true: the table's; empirical: the ablation's). */
+  statistics: (task: string, fisher: FisherKind, examples: number) => `stats-v${STATISTICS_FORMAT_VERSION}-${fisher}-${examples}-${task}`,
 };
 
 /**
@@ -67,23 +68,27 @@ export async function prepareZoo(config: ZooConfig, data: ZooData, store: Checkp
   }
   const multitask = await obtain(zooNames.multitask, config.multitask, concatenate(data.train), () => base.clone());
 
+  // Statistics with labels sampled from each model (true Fisher, the config's usual choice) and
+  // with the gold labels (empirical), so a merge can be run on either.
   const statisticsStart = performance.now();
   let estimated = 0;
-  for (let i = 0; i < data.tasks.length; i++) {
-    const name = zooNames.statistics(data.tasks[i].name);
-    if ((await store.load(name)) !== undefined) continue;
-    const statistics = estimateStatistics(tasks[i], data.statistics[i], {
-      examples: config.statistics.examples,
-      fisher: config.statistics.fisher,
-      random: root.derive(`statistics-${data.tasks[i].name}`),
-    });
-    // The user-facing writer: what a model from any framework would be written with.
-    await writeStatisticsFile(store.pathOf(name), statistics, { dtype: 'F32', metadata: { fisher: config.statistics.fisher, zoo: zooKey(config) } });
-    statistics.dispose();
-    estimated++;
+  for (const fisher of FISHER_KINDS) {
+    for (let i = 0; i < data.tasks.length; i++) {
+      const name = zooNames.statistics(data.tasks[i].name, fisher, config.statistics.examples);
+      if ((await store.load(name)) !== undefined) continue;
+      const statistics = estimateStatistics(tasks[i], data.statistics[i], {
+        examples: config.statistics.examples,
+        fisher,
+        random: root.derive(`statistics-${fisher}-${data.tasks[i].name}`),
+      });
+      // The user-facing writer: what a model from any framework would be written with.
+      await writeStatisticsFile(store.pathOf(name), statistics, { dtype: 'F32', metadata: { fisher, zoo: zooKey(config) } });
+      statistics.dispose();
+      estimated++;
+    }
   }
   const statisticsSeconds = estimated === 0 ? 0 : (performance.now() - statisticsStart) / 1000;
-  if (estimated > 0) log(`  estimated statistics of ${estimated} task models in ${statisticsSeconds.toFixed(1)} s`);
+  if (estimated > 0) log(`  estimated ${estimated} statistics files (true and empirical Fisher) in ${statisticsSeconds.toFixed(1)} s`);
   return { base, tasks, multitask, training, trainingSeconds, statisticsSeconds };
 }
 

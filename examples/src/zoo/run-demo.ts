@@ -7,13 +7,16 @@ import { accuracy } from '../mlp/evaluate.js';
 import { Mlp } from '../mlp/mlp.js';
 import { formatChoice, formatResultsTable } from '../report/format-table.js';
 import { renderReport } from '../report/report-html.js';
-import type { CandidateScore, ConvergenceSeries, DemoResults, ResultRow } from '../report/results.js';
+import type { AblationRow, CandidateScore, ConvergenceSeries, DemoResults, ResultRow } from '../report/results.js';
+import { formatAblations } from '../report/format-table.js';
+import { candidateGrid, extendedAxes } from './knob-grid.js';
+import { layerDiagnostics } from './layer-diagnostics.js';
 import { loadMergedCheckpoint } from './load-merged.js';
 import { MergeRunner, type MergeOutcome } from './merge-runner.js';
-import { METHOD_PLANS, type MethodPlan } from './method-plans.js';
+import { ABLATIONS, METHOD_PLANS, type Ablation, type MethodPlan } from './method-plans.js';
 import { prepareZoo, zooNames } from './prepare-zoo.js';
 import { SafetensorsStore } from './safetensors-store.js';
-import { zooKey, type ZooConfig } from './zoo-config.js';
+import { FISHER_KINDS, zooKey, type ZooConfig } from './zoo-config.js';
 import { buildZooData } from './zoo-data.js';
 
 export interface DemoOptions {
@@ -25,6 +28,8 @@ export interface DemoOptions {
   readonly mergeMode: 'in-process' | 'spawn';
   /** Only these rows of METHOD_PLANS ('mats kfac' or mats_kfac); all by default. */
   readonly methods?: readonly string[];
+  /** Run the ablations of the chosen rows (default true). */
+  readonly ablations?: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -59,7 +64,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResults> {
     configDir: join(options.outDir, 'configs', 'candidates'),
     cacheDir: join(options.cacheDir, 'merges'),
     base: store.pathOf(zooNames.base),
-    models: tasks.map((t) => ({ path: store.pathOf(zooNames.task(t)), stats: store.pathOf(zooNames.statistics(t)) })),
+    models: tasks.map((t) => store.pathOf(zooNames.task(t))),
+    // The config's kind of Fisher first: the table's; the other for the ablation.
+    statistics: Object.fromEntries(
+      [config.statistics.fisher, ...FISHER_KINDS.filter((k) => k !== config.statistics.fisher)].map((kind) => [kind, tasks.map((t) => store.pathOf(zooNames.statistics(t, kind, config.statistics.examples)))]),
+    ),
     precision: 'float64',
     inputsKey: key,
     mode: options.mergeMode,
@@ -68,13 +77,22 @@ export async function runDemo(options: DemoOptions): Promise<DemoResults> {
   const merges = { run: 0, reused: 0 };
   const convergence: ConvergenceSeries[] = [];
   const plans = selectPlans(options.methods, log);
+  let kfacLog: MergeOutcome['log'] = [];
   for (const plan of plans) {
     const row = await chooseOnValidation(plan, chosen, runner, backend, data.validation, data.test, log);
     rows.push(row.row);
     for (const { outcome } of row.outcomes) merges[outcome.cached ? 'reused' : 'run']++;
     chosen.set(plan.label, row.row);
     if (plan.method === 'mats') convergence.push(...convergenceOf(plan.label, row.row.parameters ?? {}, row.outcomes));
+    if (plan.label === 'mats kfac') kfacLog = row.outcomes.find((o) => o.parameters === row.row.parameters)?.outcome.log ?? [];
     await runner.writeConfig({ label: fileLabel(plan.label), method: plan.method, parameters: row.row.parameters ?? {}, statistics: plan.statistics }, join(options.outDir, 'configs'));
+  }
+  const ablations: AblationRow[] = [];
+  for (const ablation of options.ablations === false ? [] : ABLATIONS.filter((a) => chosen.has(a.of))) {
+    const row = await runAblation(ablation, chosen.get(ablation.of)!, plans.find((p) => p.label === ablation.of)!, config.statistics.fisher, runner, backend, data.validation, data.test);
+    merges[row.cached ? 'reused' : 'run']++;
+    ablations.push(row.row);
+    log(`  ablation of ${ablation.of}: ${ablation.label}: validation ${(100 * row.row.validationAccuracy).toFixed(1)}%, test ${(100 * row.row.meanTestAccuracy).toFixed(1)}%`);
   }
   const mergeSeconds = (performance.now() - mergeStart) / 1000;
 
@@ -92,6 +110,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResults> {
     },
     training: zoo.training,
     rows,
+    ablations,
+    diagnostics: layerDiagnostics(kfacLog),
     convergence,
     seconds: { total: (performance.now() - start) / 1000, training: zoo.trainingSeconds, statistics: zoo.statisticsSeconds, merging: mergeSeconds },
     merges,
@@ -104,6 +124,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResults> {
   log(formatResultsTable(tasks, rows));
   log('');
   for (const row of rows.filter((r) => r.kind === 'merge')) log(formatChoice(row));
+  if (ablations.length > 0) {
+    log('');
+    log(formatAblations(tasks, rows, ablations));
+  }
   return results;
 }
 
@@ -139,7 +163,10 @@ interface Choice {
   readonly outcomes: readonly { readonly parameters: Record<string, unknown>; readonly outcome: MergeOutcome }[];
 }
 
-/** Merges every candidate, scores it on validation data, and tests the best one. */
+/**
+ * Merges every candidate of the plan's grid, scores it on validation data, extends any axis whose
+ * best value sits on its edge (knob-grid.ts) until none does, and tests the best candidate.
+ */
 async function chooseOnValidation(
   plan: MethodPlan,
   chosen: ReadonlyMap<string, ResultRow>,
@@ -149,39 +176,83 @@ async function chooseOnValidation(
   test: readonly LabelledImages[],
   log: (line: string) => void,
 ): Promise<Choice> {
-  const candidates = plan.candidates(chosen);
+  const fixed = plan.fixed?.(chosen) ?? {};
+  let axes = plan.axes?.(chosen) ?? [];
   const scores: CandidateScore[] = [];
   const outcomes: Choice['outcomes'][number][] = [];
+  const tried = new Set<string>();
+  const points: Record<string, unknown>[] = [];
   let bestIndex = -1;
   let bestMlp: Mlp | undefined;
-  for (let k = 0; k < candidates.length; k++) {
-    const parameters = candidates[k];
-    const outcome = await runner.merge({ label: `${fileLabel(plan.label)}-${k}`, method: plan.method, parameters, statistics: plan.statistics });
-    const mlp = await loadMergedCheckpoint(backend, outcome.folder);
-    const validationAccuracy = validation.reduce((s, set) => s + accuracy(mlp, set), 0) / validation.length;
-    scores.push({ parameters, validationAccuracy, mergeSeconds: outcome.seconds });
-    outcomes.push({ parameters, outcome });
-    if (bestIndex < 0 || validationAccuracy > scores[bestIndex].validationAccuracy) {
-      bestIndex = k;
-      bestMlp = mlp;
+  const extensions: string[] = [];
+  for (let round = 0; ; round++) {
+    for (const point of candidateGrid(fixed, axes)) {
+      const parameters = plan.toParameters?.(point) ?? point;
+      const id = JSON.stringify(parameters);
+      if (tried.has(id)) continue;
+      tried.add(id);
+      const outcome = await runner.merge({ label: `${fileLabel(plan.label)}-${scores.length}`, method: plan.method, parameters, statistics: plan.statistics });
+      const mlp = await loadMergedCheckpoint(backend, outcome.folder);
+      const validationAccuracy = meanAccuracy(mlp, validation);
+      scores.push({ parameters, validationAccuracy, mergeSeconds: outcome.seconds });
+      outcomes.push({ parameters, outcome });
+      points.push(point);
+      if (bestIndex < 0 || validationAccuracy > scores[bestIndex].validationAccuracy) {
+        bestIndex = scores.length - 1;
+        bestMlp = mlp;
+      }
     }
+    const next = extendedAxes(axes, points[bestIndex]);
+    if (next === undefined || round >= 12) break;
+    extensions.push(next.reason);
+    axes = next.axes;
   }
   const testAccuracy = test.map((set) => accuracy(bestMlp!, set));
   const meanTestAccuracy = testAccuracy.reduce((s, x) => s + x, 0) / testAccuracy.length;
   const merged = outcomes.filter((o) => !o.outcome.cached).length;
-  log(`  ${plan.label.padEnd(16)} ${candidates.length} candidate(s) (${merged} merged now, ${candidates.length - merged} cached), best on validation ${(100 * scores[bestIndex].validationAccuracy).toFixed(1)}%: ${JSON.stringify(candidates[bestIndex])}`);
+  const extended = extensions.length > 0 ? `, grid extended: ${extensions.join(', ')}` : '';
+  log(`  ${plan.label.padEnd(16)} ${scores.length} candidate(s) (${merged} merged now, ${scores.length - merged} cached${extended}), best on validation ${(100 * scores[bestIndex].validationAccuracy).toFixed(1)}%: ${JSON.stringify(scores[bestIndex].parameters)}`);
   return {
     row: {
       label: plan.label,
       kind: 'merge',
       method: plan.method,
-      parameters: candidates[bestIndex],
+      parameters: scores[bestIndex].parameters,
       validationAccuracy: scores[bestIndex].validationAccuracy,
       testAccuracy,
       meanTestAccuracy,
       candidates: scores,
+      ...(axes.length > 0 ? { grid: Object.fromEntries(axes.map((a) => [a.knob, [...a.values]])) } : {}),
+      ...(plan.toParameters !== undefined ? { gridPoint: points[bestIndex] } : {}),
     },
     outcomes,
+  };
+}
+
+function meanAccuracy(mlp: Mlp, sets: readonly LabelledImages[]): number {
+  return sets.reduce((s, set) => s + accuracy(mlp, set), 0) / sets.length;
+}
+
+/** One changed merge of a chosen row, scored on validation and test data. */
+async function runAblation(
+  ablation: Ablation,
+  row: ResultRow,
+  plan: MethodPlan,
+  fisher: string,
+  runner: MergeRunner,
+  backend: ReturnType<typeof createCpuBackend>,
+  validation: readonly LabelledImages[],
+  test: readonly LabelledImages[],
+): Promise<{ row: AblationRow; cached: boolean }> {
+  const parameters = ablation.change(row.parameters ?? {});
+  const statistics = ablation.statistics ?? (plan.statistics ? fisher : 'none');
+  const index = ABLATIONS.indexOf(ablation);
+  const outcome = await runner.merge({ label: `ablation-${index}`, method: plan.method, parameters, statistics: ablation.statistics ?? plan.statistics });
+  const mlp = await loadMergedCheckpoint(backend, outcome.folder);
+  const testAccuracy = test.map((set) => accuracy(mlp, set));
+  return {
+    row: { label: ablation.label, of: ablation.of, parameters, statistics, validationAccuracy: meanAccuracy(mlp, validation), testAccuracy, meanTestAccuracy: testAccuracy.reduce((s, x) => s + x, 0) / testAccuracy.length },
+    cached: outcome.cached,
   };
 }
 

@@ -72,13 +72,43 @@ export const CI_ZOO: ZooConfig = {
 };
 
 /**
- * Bumped whenever training or statistics code changes what a config produces, so that a cache
- * written by older code is not reused.
+ * Other zoos, to check that what the demo's default and grids do is not tuned to the demo's
+ * zoo alone (issue 14): other seeds and splits, another width and depth, another task set.
+ * They run with the same plans (`npm run demo -- --zoo seed`).
  */
-export const ZOO_FORMAT_VERSION = 2;
+export const OTHER_ZOOS: readonly ZooConfig[] = [
+  { ...FULL_ZOO, name: 'seed', seed: 7, splitSeed: 2 },
+  { ...FULL_ZOO, name: 'width', hidden: [256], seed: 11, splitSeed: 3 },
+  { ...FULL_ZOO, name: 'tasks', tasks: ['rotate90', 'flip', 'invert', 'shift', 'dilate', 'pixelate'], hidden: [64, 64], seed: 3, splitSeed: 4 },
+];
 
-/** A short stable hash of the config: names the cache folder. */
+/** Every zoo by name: full (the demo's), ci, and the others. */
+export const ZOOS: ReadonlyMap<string, ZooConfig> = new Map([FULL_ZOO, CI_ZOO, ...OTHER_ZOOS].map((z) => [z.name, z]));
+
+/**
+ * Bumped whenever training code changes what a config produces, so that a cache written by
+ * older code is not reused.
+ */
+export const ZOO_FORMAT_VERSION = 3;
+
+/**
+ * Bumped whenever statistics estimation changes what a config produces (3: input means for
+ * bias folding); it names the statistics files, so new statistics need no retraining.
+ */
+export const STATISTICS_FORMAT_VERSION = 3;
+
+/** The part of a config that determines the trained models (statistics and validation aside). */
+function trainingPart(config: ZooConfig): unknown {
+  const { statistics: _statistics, validationExamples: _validation, ...training } = config;
+  return training;
+}
+
+/** A short stable hash of what determines the trained models: names the cache folder. */
 export function zooKey(config: ZooConfig): string {
-  const text = JSON.stringify({ version: ZOO_FORMAT_VERSION, config });
+  const text = JSON.stringify({ version: ZOO_FORMAT_VERSION, config: trainingPart(config) });
   return `${config.name}-${createHash('sha256').update(text).digest('hex').slice(0, 12)}`;
 }
+
+/** The two ways to label the output gradients of the statistics (METHODS.md "Statistics"). */
+export type FisherKind = ZooConfig['statistics']['fisher'];
+export const FISHER_KINDS: readonly FisherKind[] = ['true', 'empirical'];

@@ -55,3 +55,7 @@ export type {
   ReferenceSettings,
 } from './solver/pcg-types.js';
 export type { ClosedFormCheck, SolveOptions, SolveResult } from './solver/solve-types.js';
+
+// Spectrum estimates (diagnostics)
+export { denseExtremes, lanczosExtremes, tridiagonalEigenvalues } from './spectrum/lanczos-extremes.js';
+export type { SpectrumEstimate } from './spectrum/lanczos-extremes.js';

@@ -28,8 +28,13 @@ import {
 
 const RUNS = { numRuns: 8 };
 const ALL: StatisticName[] = ['fisher', 'input_gram', 'grad_gram', 'fisher_block'];
-/** Converged: tight enough that the answer is the system's solution to ~1e-10 (conditions here are < 100). */
-const CONVERGED = { rtol: 1e-13, iterations: 500, init: 'zeros' };
+/**
+ * Converged: tight enough that the answer is the system's solution to ~1e-10 (conditions here
+ * are < 100), with the K-FAC factors as given (grad_damping 0; the damped default has its own
+ * tests in kfac-factor-controls.test.ts).
+ */
+const UNDAMPED = { grad_damping: 0 };
+const CONVERGED = { rtol: 1e-13, iterations: 500, init: 'zeros', ...UNDAMPED };
 
 const reportOf = (r: HarnessResult, name: string): TensorReport | undefined =>
   r.events.find((e): e is Extract<MergeEvent, { type: 'tensor' }> => e.type === 'tensor' && e.name === name)?.report;
@@ -116,7 +121,7 @@ describe('mats: converged solves equal the closed forms and the dense solve', ()
     await fc.assert(
       fc.asyncProperty(specArb.map((s) => ({ ...s, models: 2, weights: [s.weights[0], 2] })), async (spec) => {
         const p = makeProblem(spec);
-        const exact = await mats(p, { subspace: 'kfac', solver: 'exact', rtol: 1e-12, init: 'zeros' });
+        const exact = await mats(p, { subspace: 'kfac', solver: 'exact', rtol: 1e-12, init: 'zeros', ...UNDAMPED });
         const cg = await mats(p, { ...CONVERGED, subspace: 'kfac', preconditioner: 'none' });
         expect(reportOf(exact, 'layer.weight')).toMatchObject({ status: 'converged', iterations: 0, details: { rule: 'two-kroneckers' } });
         expect(closeTo(exact.tensors.get('layer.weight'), cg.tensors.get('layer.weight')!, 1e-9)).toBe(true);
@@ -136,10 +141,10 @@ describe('mats: converged solves equal the closed forms and the dense solve', ()
     const block = await mats(p, { subspace: 'block', solver: 'exact', init: 'zeros', rtol: 1e-12 });
     expect(reportOf(block, 'layer.bias')).toMatchObject({ iterations: 0, details: { rule: 'dense-cholesky' } });
     const one: Problem = { ...p, models: 1, tasks: p.tasks.slice(0, 1), weights: [1] };
-    const single = await mats(one, { subspace: 'kfac', solver: 'exact', init: 'zeros', rtol: 1e-12 });
+    const single = await mats(one, { subspace: 'kfac', solver: 'exact', init: 'zeros', rtol: 1e-12, ...UNDAMPED });
     expect(reportOf(single, 'layer.weight')).toMatchObject({ iterations: 0, details: { rule: 'kronecker' } });
     // Three Kroneckers have no closed form: PCG, and the report says so.
-    const three = await mats(p, { subspace: 'kfac', solver: 'exact', init: 'zeros', rtol: 1e-12, iterations: 500 });
+    const three = await mats(p, { subspace: 'kfac', solver: 'exact', init: 'zeros', rtol: 1e-12, iterations: 500, ...UNDAMPED });
     expect(reportOf(three, 'layer.weight')).toMatchObject({ status: 'converged', details: { rule: 'pcg', note: expect.stringMatching(/no closed form for kfac with 3 models; solved by PCG/) } });
     expect(closeTo(three.tensors.get('layer.weight'), referenceKfac(p), 1e-9)).toBe(true);
   });
@@ -224,7 +229,7 @@ describe('mats: solver settings', () => {
     ];
     expect(total).toBeGreaterThan(0);
     for (const [init, x0] of inits) {
-      const r = await mats(p, { subspace: 'kfac', preconditioner: 'none', iterations: 1, rtol: 1e-14, ...init });
+      const r = await mats(p, { subspace: 'kfac', preconditioner: 'none', iterations: 1, rtol: 1e-14, ...UNDAMPED, ...init });
       expect(closeTo(r.tensors.get('layer.weight'), oneCgStep(a, b, x0, n), 1e-10)).toBe(true);
       const report = reportOf(r, 'layer.weight')!;
       expect(report).toMatchObject({ iterations: 1, status: 'maxIterations' });
@@ -262,7 +267,7 @@ describe('mats: solver settings', () => {
 
   it('float32: the K-FAC merge matches the float64 dense solve to float32 accuracy', async () => {
     const p = makeProblem({ seed: 81, models: 3, out: 4, inp: 4, weights: [1, 2, 1] });
-    const r = await mergeInMemory({ method: 'mats', parameters: { subspace: 'kfac', rtol: 1e-6 }, ...harnessInputs(p, ALL), precision: 'float32' });
+    const r = await mergeInMemory({ method: 'mats', parameters: { subspace: 'kfac', rtol: 1e-6, ...UNDAMPED }, ...harnessInputs(p, ALL), precision: 'float32' });
     expect(reportOf(r, 'layer.weight')?.status).toBe('converged');
     expect(closeTo(r.tensors.get('layer.weight'), referenceKfac(p), 1e-4)).toBe(true);
   });
@@ -290,7 +295,8 @@ describe('mats: parameters', () => {
     expect(await problems({ subspace: 'kfca' })).toMatch(/parameters\.subspace/);
     expect(await problems({ init: 'tie' })).toMatch(/parameters\.init: unknown method 'tie'; did you mean 'ties'\?/);
     expect(await problems({ init: 'ties', init_parameters: { densty: 0.5 } })).toMatch(/parameters\.init\.densty: unknown key; did you mean 'density'\?/);
-    expect(await problems({ iterations: 0 })).toMatch(/parameters\.iterations/);
+    expect(await problems({ iterations: -1 })).toMatch(/parameters\.iterations/);
+    expect(await problems({ iterations: 2.5 })).toMatch(/parameters\.iterations/);
     expect(await problems({ shrink: 1.5 })).toMatch(/parameters\.shrink/);
   });
 

@@ -43,7 +43,7 @@ describe('statistics files: headers', () => {
       s['nonsense'] = f64([1], [1]);
     });
     expect(text).toMatch(/models\[1\]\.stats \(.*model1\.stats\.safetensors\): wrong shapes \(1\): layer\.weight::input_gram \[3, 3\], expected \[2, 2\]/);
-    expect(text).toMatch(/unknown statistic kinds \(known: fisher, input_gram, grad_gram, fisher_block\) \(1\): layer\.weight::fishr; did you mean 'fisher'\?/);
+    expect(text).toMatch(/unknown statistic kinds \(known: fisher, input_gram, grad_gram, fisher_block, input_mean\) \(1\): layer\.weight::fishr; did you mean 'fisher'\?/);
     expect(text).toMatch(/statistics of tensors the models do not have \(1\): layer\.wieght::fisher; did you mean 'layer\.weight'\?/);
     expect(text).toMatch(/statistics that do not apply to their tensor \(1\): layer\.bias::grad_gram: grad_gram is for 2-D \[out, in\] weights, the tensor is \[3\]/);
     expect(text).toMatch(/keys that are not '<tensor>::<kind>' \(1\): nonsense/);
@@ -71,7 +71,7 @@ describe('statistics files: headers', () => {
     const p = problem;
     const inputs = harnessInputs(p, (i) => (i === 1 ? ['fisher_block'] : ALL));
     await expect(mergeInMemory({ method: 'regmean', ...inputs })).rejects.toThrow(
-      /models\[1\]\.stats \(.*\): none of its keys is a statistic method regmean uses \(input_gram\) \(keys look like 'layer\.weight::input_gram'\); every tensor would fall back to the average/,
+      /models\[1\]\.stats \(.*\): none of its keys is a statistic method regmean uses \(input_gram, input_mean\) \(keys look like 'layer\.weight::input_gram'\); every tensor would fall back to the average/,
     );
     const noFile = { ...inputs, stats: [inputs.stats[0], undefined] };
     await expect(mergeInMemory({ method: 'fisher', ...noFile })).rejects.toThrow(/models\[1\]: no stats file, but method fisher merges in task subspaces estimated from statistics \(fisher\)/);

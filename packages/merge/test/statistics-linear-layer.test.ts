@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LinearLayerStatistics, ModelStatistics, ParameterGradientStatistics, type NamedStatistic } from '../src/index.js';
 import {
+  referenceColumnMeans,
   maxAbs,
   referenceDiagonalFisher,
   referenceGram,
@@ -55,13 +56,15 @@ describe('LinearLayerStatistics', () => {
 
         const stats = byKind(layer.statistics());
         expect([...stats.keys()].sort()).toEqual(
-          ['fc.bias::fisher', 'fc.bias::fisher_block', 'fc.weight::fisher', 'fc.weight::grad_gram', 'fc.weight::input_gram'].sort(),
+          ['fc.bias::fisher', 'fc.bias::fisher_block', 'fc.weight::fisher', 'fc.weight::grad_gram', 'fc.weight::input_gram', 'fc.weight::input_mean'].sort(),
         );
         const dW = referencePerExampleWeightGradients(inputs, grads, n, m, segments);
         const db = referenceSegmentSums(grads, m, segments);
         expectClose(stats.get('fc.weight::fisher'), referenceDiagonalFisher(dW, segments.length, m * n), [m, n]);
         expectClose(stats.get('fc.weight::input_gram'), referenceGram(inputs, tokens, n), [n, n]);
         expectClose(stats.get('fc.weight::grad_gram'), referenceGram(grads, tokens, m), [m, m]);
+        // The mean input over the same tokens as A: [[A, m], [m^T, 1]] is the Gram of [a; 1].
+        expectClose(stats.get('fc.weight::input_mean'), referenceColumnMeans(inputs, tokens, n), [n]);
         expectClose(stats.get('fc.bias::fisher'), referenceDiagonalFisher(db, segments.length, m), [m]);
         expectClose(stats.get('fc.bias::fisher_block'), referenceGram(db, segments.length, m), [m, m]);
       }),
@@ -186,6 +189,7 @@ describe('ModelStatistics', () => {
       'fc1.weight::fisher',
       'fc1.weight::input_gram',
       'fc1.weight::grad_gram',
+      'fc1.weight::input_mean',
       'fc1.bias::fisher',
       'fc1.bias::fisher_block',
       'ln.weight::fisher',

@@ -12,6 +12,13 @@ export function referenceGram(x: ArrayLike<number>, rows: number, dim: number): 
   return out.map((v) => v / rows);
 }
 
+/** (1/T) sum_t x_t over rows of x [T, dim]. */
+export function referenceColumnMeans(x: ArrayLike<number>, rows: number, dim: number): Float64Array {
+  const out = new Float64Array(dim);
+  for (let t = 0; t < rows; t++) for (let j = 0; j < dim; j++) out[j] += x[t * dim + j];
+  return out.map((v) => v / rows);
+}
+
 /**
  * Per-example gradients of W [out, in] for a linear layer: dW_n = sum_{t in n} g_t a_t^T,
  * returned as [examples, out * in].

@@ -144,12 +144,40 @@ export function referenceRegmean(p: Problem, shrink = 1): Float64Array {
   return result;
 }
 
-/** The dense solve of (sum_i w_i G_i (x) A_i) vec(W) = sum_i w_i vec(G_i W_i A_i). */
-export function referenceKfac(p: Problem, shrink = 1): Float64Array {
+/**
+ * How a reference factor is damped: F_i -> F_i / (tr F_i / n) if normalize, then
+ * + (relative tr(F_i) / n + shared mean_j tr(F_j) / n + absolute) I.
+ */
+export interface ReferenceDamping {
+  readonly relative?: number;
+  readonly absolute?: number;
+  readonly shared?: number;
+  readonly normalize?: boolean;
+}
+
+const traceOf = (m: Float64Array, n: number) => Array.from({ length: n }, (_, i) => m[i * (n + 1)]).reduce((a, b) => a + b, 0);
+
+/** The formula of a damped factor, written out: normalise, then add the shift to the diagonal. */
+export function dampedFactor(m: Float64Array, n: number, d: ReferenceDamping = {}, tasksMean = 0): Float64Array {
+  const trace = traceOf(m, n);
+  const normalized = d.normalize && trace > 0 ? m.map((v) => (v * n) / trace) : m;
+  const shift = (d.relative ?? 0) * (d.normalize && trace > 0 ? 1 : trace / n) + (d.shared ?? 0) * tasksMean + (d.absolute ?? 0);
+  return normalized.map((v, k) => (k % (n + 1) === 0 ? v + shift : v));
+}
+
+/** mean_j tr(F_j) / n over the tasks' factors (1 each when normalised). */
+function tasksMean(factors: readonly Float64Array[], n: number, normalize = false): number {
+  return factors.reduce((s, m) => s + (normalize && traceOf(m, n) > 0 ? 1 : traceOf(m, n) / n), 0) / factors.length;
+}
+
+/** The dense solve of (sum_i w_i G_i (x) A_i) vec(W) = sum_i w_i vec(G_i W_i A_i), factors shrunk then damped. */
+export function referenceKfac(p: Problem, shrink = 1, damping: { readonly grad?: ReferenceDamping; readonly input?: ReferenceDamping } = {}): Float64Array {
   const { out, inp } = p;
   const n = out * inp;
-  const g = (t: TaskData) => shrunk(t.gradGram, out, shrink);
-  const a = (t: TaskData) => shrunk(t.inputGram, inp, shrink);
+  const gMean = tasksMean(p.tasks.map((t) => t.gradGram), out, damping.grad?.normalize);
+  const aMean = tasksMean(p.tasks.map((t) => t.inputGram), inp);
+  const g = (t: TaskData) => dampedFactor(shrunk(t.gradGram, out, shrink), out, damping.grad, gMean);
+  const a = (t: TaskData) => dampedFactor(shrunk(t.inputGram, inp, shrink), inp, damping.input, aMean);
   const system = sumOver(n * n, p, (t, w) => referenceKronecker(g(t), a(t), out, inp).map((v) => w * v));
   const rhs = sumOver(n, p, (t, w) => referenceMatVec(referenceKronecker(g(t), a(t), out, inp), t.weight, n).map((v) => w * v));
   return referenceSpdSolve(system, rhs, n);

@@ -12,6 +12,10 @@ import { mats } from '../src/methods/mats.js';
 import type { MergeContext, StatisticKind, TensorJob } from '../src/methods/method.js';
 import { regmean } from '../src/methods/regmean.js';
 import { buildTaskSystem } from '../src/methods/task-system.js';
+import { NO_DAMPING } from '../src/methods/factor-controls.js';
+
+const UNDAMPED = { shrink: 1, normalize: false, damping: NO_DAMPING };
+const UNDAMPED_PLAN = { input: UNDAMPED, grad: UNDAMPED, fisher: NO_DAMPING, floor: 1e-8 };
 import { randomValues } from './fixtures.js';
 
 /** A CPU backend that records every tensor it allocates. */
@@ -37,6 +41,7 @@ function job(models: number, out: number, inp: number): TensorJob {
     input_gram: randomSpd(inp, 200 + i, 0.3),
     grad_gram: randomSpd(out, 300 + i, 0.3),
     fisher_block: new Float64Array(0),
+    input_mean: new Float64Array(0),
   });
   const all = Array.from({ length: models }, (_, i) => stats(i));
   return {
@@ -53,7 +58,7 @@ function job(models: number, out: number, inp: number): TensorJob {
     hasBase: false,
     base: () => Promise.reject(new Error('no base')),
     model: async (i) => Float64Array.from(randomValues(out * inp, i)),
-    hasStatistic: (_i, kind) => kind !== 'fisher_block',
+    hasStatistic: (_i, kind) => kind !== 'fisher_block' && kind !== 'input_mean',
     statistic: async (i, kind) => all[i][kind],
   };
 }
@@ -66,7 +71,7 @@ describe('task system memory', () => {
   it('keeps one running sum of Diagonals or Grams, releasing each model\'s statistics as it is added', async () => {
     for (const subspace of ['diagonal', 'gram'] as const) {
       const { backend, live } = trackedBackend();
-      const system = await buildTaskSystem(job(5, 3, 4), subspace, [0, 1, 2, 3, 4], backend, { shrink: 1, damping: 0, floor: 1e-8 });
+      const system = await buildTaskSystem(job(5, 3, 4), subspace, [0, 1, 2, 3, 4], backend, UNDAMPED_PLAN);
       // The right-hand side and the summed diagonal (or Gram factor): nothing per model.
       expect(live()).toHaveLength(2);
       system.dispose();
@@ -76,7 +81,7 @@ describe('task system memory', () => {
 
   it('keeps every Kronecker (a Sum has no merged form) and releases them all on dispose, solve caches included', async () => {
     const { backend, live } = trackedBackend();
-    const system = await buildTaskSystem(job(3, 3, 4), 'kfac', [0, 1, 2], backend, { shrink: 1, damping: 0, floor: 1e-8 });
+    const system = await buildTaskSystem(job(3, 3, 4), 'kfac', [0, 1, 2], backend, UNDAMPED_PLAN);
     // The right-hand side; per model G_i, A_i and the Kronecker's apply scratch.
     expect(live()).toHaveLength(1 + 3 * 3);
     const result = solve(system.system, system.rhs, { method: 'pcg', preconditioner: 'kronecker', rtol: 1e-10 });

@@ -121,18 +121,39 @@ export function psdPseudoInverse(linalg: HostLinalg, a: Float64Array, n: number,
 }
 
 /**
- * The inverse of A + delta I, with delta = 0 when A is positive definite, otherwise the
- * smallest of 1e-10, 1e-8, ..., 1e-2 times mean(diag A) that makes it so. For
+ * A^-1 by Cholesky, or undefined when A is not positive definite to working accuracy: a pivot
+ * <= 0, or cond(A) >= max_i A_ii * max_i (A^-1)_ii above 1 / (n u) (u = 2^-53), where the
+ * computed inverse need not be positive definite. A numerically singular sum of input Grams
+ * (the demo's pixels: eigenvalues ~1e-17 of 1e2) passes the Cholesky with pivots ~1e-7 and its
+ * "inverse" made PCG break down (r^T M r < 0); the pivots alone do not show it.
+ */
+function accurateSpdInverse(linalg: HostLinalg, a: Float64Array, n: number): Float64Array | undefined {
+  let inverse: Float64Array;
+  try {
+    inverse = spdInverse(linalg, a, n);
+  } catch (e) {
+    if (e instanceof NotPositiveDefiniteError) return undefined;
+    throw e;
+  }
+  let aMax = 0;
+  let inverseMax = 0;
+  for (let i = 0; i < n; i++) {
+    aMax = Math.max(aMax, a[i * n + i]);
+    inverseMax = Math.max(inverseMax, inverse[i * n + i]);
+  }
+  return aMax * inverseMax * n * 2 ** -53 < 1 ? inverse : undefined;
+}
+
+/**
+ * The inverse of A + delta I, with delta = 0 when A is positive definite to working accuracy,
+ * otherwise the smallest of 1e-10, 1e-8, ..., 1e-2 times mean(diag A) that makes it so. For
  * preconditioners, where an approximate inverse is all that is needed, a singular factor (an
  * input feature that never fires) must not stop the solve. Throws IndefiniteMatrixError when
  * no damping up to 1e-2 mean(diag A) makes it positive definite.
  */
 export function dampedSpdInverse(linalg: HostLinalg, a: Float64Array, n: number): { inverse: Float64Array; damping: number } {
-  try {
-    return { inverse: spdInverse(linalg, a, n), damping: 0 };
-  } catch (e) {
-    if (!(e instanceof NotPositiveDefiniteError)) throw e;
-  }
+  const exact = accurateSpdInverse(linalg, a, n);
+  if (exact !== undefined) return { inverse: exact, damping: 0 };
   let trace = 0;
   for (let i = 0; i < n; i++) trace += Math.abs(a[i * n + i]);
   const scale = trace > 0 ? trace / n : 1;
@@ -140,11 +161,8 @@ export function dampedSpdInverse(linalg: HostLinalg, a: Float64Array, n: number)
     const delta = scale * 10 ** exponent;
     const shifted = Float64Array.from(a);
     for (let i = 0; i < n; i++) shifted[i * n + i] += delta;
-    try {
-      return { inverse: spdInverse(linalg, shifted, n), damping: delta };
-    } catch (e) {
-      if (!(e instanceof NotPositiveDefiniteError)) throw e;
-    }
+    const inverse = accurateSpdInverse(linalg, shifted, n);
+    if (inverse !== undefined) return { inverse, damping: delta };
   }
   throw new IndefiniteMatrixError(
     `matrix [${n}, ${n}] is not positive semi-definite: even with damping 1e-2 mean(diag) it has a ` +

@@ -2,6 +2,7 @@
 import { describeTemporaryFolder } from '../checkpoint/describe-temporary-folder.js';
 import { bindingsInOrder } from '../pipeline/bind.js';
 import type { MergePlan } from '../pipeline/plan.js';
+import { plannedTensorInfos } from '../pipeline/planned-info.js';
 import { formatBytes, formatShape } from '../util/format.js';
 
 export function describePlan(plan: MergePlan, withTensors: boolean): string {
@@ -26,11 +27,18 @@ export function describePlan(plan: MergePlan, withTensors: boolean): string {
   if (preparing) lines.push('preparation: whole-model passes before the merge (e.g. the TIES global trim threshold)');
   if (withTensors) {
     const width = Math.max(6, ...plan.tensors.map((t) => t.name.length));
+    // The method says what it will do with each tensor (a subspace, a fallback), by merge()'s rules.
+    const settingOf = (name: string) => plan.settings.of.get(name)!;
+    const infos = plannedTensorInfos(plan.tensors, (name) => settingOf(name).weights, plan.elementwise);
+    const describe = (name: string) => {
+      const { method, parameters } = settingOf(name).binding;
+      return method.describe === undefined ? method.name : `${method.name}: ${method.describe(infos.get(name)!, parameters)}`;
+    };
     lines.push('');
     lines.push(`${'tensor'.padEnd(width)}  ${'shape'.padEnd(16)}  ${'dtype'.padEnd(11)}  action`);
     for (const t of plan.tensors) {
       const dtype = t.dtype === t.outputDtype ? t.dtype : `${t.dtype}->${t.outputDtype}`;
-      const action = t.action === 'copy' ? 'copy' : plan.binding.method.name;
+      const action = t.action === 'copy' ? 'copy' : describe(t.name);
       const aliases = t.models.filter((m) => m.name !== t.name).map((m) => m.name);
       lines.push(`${t.name.padEnd(width)}  ${formatShape(t.shape).padEnd(16)}  ${dtype.padEnd(11)}  ${action}${aliases.length > 0 ? ` (tied: read as ${[...new Set(aliases)].join(', ')})` : ''}`);
     }

@@ -3,6 +3,7 @@
  * method lookup, with every problem reported at once and relative paths resolved against the
  * config file's folder.
  */
+import type { z } from 'zod';
 import { parseDocument } from 'yaml';
 import { UserError, ValidationError } from '../errors.js';
 import { FileAccessError, type InputFiles } from '../io/files.js';
@@ -12,7 +13,7 @@ import { didYouMean } from '../util/did-you-mean.js';
 import { convertMergekitConfig, isMergekitConfig } from './mergekit.js';
 import { withoutNullKeys } from './null-keys.js';
 import { configSchema, MODEL_KEYS, type OutputDType, type RawConfig } from './schema.js';
-import { tensorValueSchema, type TensorValue } from './tensor-values.js';
+import { isPerTensorKnob, tensorValueSchema, type TensorValue } from './tensor-values.js';
 import { formatIssues } from './zod-issues.js';
 
 export interface ModelEntry {
@@ -116,7 +117,7 @@ export function parseConfig(text: string, source: string, baseDir: string, optio
     problems.unshift(`method: unknown method '${methodName}'${didYouMean(methodName, methodNames())} (methods: ${methodNames().join(', ')})`);
   }
   if (parsed.success && method !== undefined) problems.push(...modelKnobProblems(parsed.data, method.name, method.perModel ?? []));
-  problems.push(...parameterValueProblems(raw as Record<string, unknown>));
+  problems.push(...parameterValueProblems(raw as Record<string, unknown>, method?.parameters));
   if (problems.length > 0 || !parsed.success) throw new ValidationError(`${source} is invalid`, problems);
   return normalise(parsed.data, { source, text, baseDir, raw: raw as Record<string, unknown>, given, format, notes }, inputs);
 }
@@ -140,13 +141,13 @@ function modelKnobProblems(c: RawConfig, method: string, perModel: readonly stri
   return problems;
 }
 
-/** A list in parameters: is a per-tensor value (a gradient or a filtered list), nothing else. */
-function parameterValueProblems(raw: Record<string, unknown>): string[] {
+/** A list in parameters: is a per-tensor value (a gradient or a filtered list), or the value of a knob that takes a list. */
+function parameterValueProblems(raw: Record<string, unknown>, methodParameters: z.ZodType | undefined): string[] {
   const parameters = raw.parameters;
   if (typeof parameters !== 'object' || parameters === null || Array.isArray(parameters)) return [];
   const problems: string[] = [];
   for (const [key, value] of Object.entries(parameters)) {
-    if (Array.isArray(value) && !tensorValueSchema.safeParse(value).success) {
+    if (isPerTensorKnob(methodParameters, key, value) && !tensorValueSchema.safeParse(value).success) {
       problems.push(`parameters.${key}: a list is a per-tensor value: a list of numbers (a layer gradient) or a list of {filter, value}; got ${JSON.stringify(value)}`);
     }
   }

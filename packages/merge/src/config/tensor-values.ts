@@ -33,6 +33,27 @@ export function isPerTensor(v: unknown): v is Gradient | readonly FilteredValue[
   return Array.isArray(v);
 }
 
+const listKnobCache = new WeakMap<z.ZodType, ReadonlySet<string>>();
+
+/**
+ * Knobs of a method whose own value is a list (mats' `tensors` rules): a list given there is the
+ * knob's value, not a per-tensor one. Read from the method's schema (input side).
+ */
+export function listKnobs(parameters: z.ZodType): ReadonlySet<string> {
+  let knobs = listKnobCache.get(parameters);
+  if (knobs === undefined) {
+    const schema = z.toJSONSchema(parameters, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, { type?: unknown }> };
+    knobs = new Set(Object.entries(schema.properties ?? {}).filter(([, node]) => node.type === 'array').map(([name]) => name));
+    listKnobCache.set(parameters, knobs);
+  }
+  return knobs;
+}
+
+/** The config's global knobs that vary by tensor: lists, but for the method's own list knobs. */
+export function isPerTensorKnob(parameters: z.ZodType | undefined, key: string, v: unknown): v is Gradient | readonly FilteredValue[] {
+  return isPerTensor(v) && (parameters === undefined || !listKnobs(parameters).has(key));
+}
+
 /** Whether v is a gradient somewhere (so tensors need layer positions). */
 export function usesGradient(v: TensorValue): boolean {
   if (typeof v === 'number') return false;

@@ -11,9 +11,14 @@ import { solve } from '@mats/core';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
 import { defineMethod } from './method.js';
+import { NO_DAMPING } from './factor-controls.js';
 import { DEFAULT_FISHER_FLOOR } from './statistic-factors.js';
 import { subspaceNeeds } from './subspace.js';
 import { mergeInSubspace } from './subspace-merge.js';
+import { TensorSettings } from './tensor-rules.js';
+
+/** Fisher merging's one setting: the diagonal subspace, undamped. */
+const DIAGONAL = new TensorSettings({ subspace: 'diagonal', shrink: 1, damping: NO_DAMPING, grad_damping: NO_DAMPING, input_damping: NO_DAMPING, normalize_grad: false }, []);
 
 export const fisherParameters = z.strictObject({
   /** Fisher entries below it are raised to it (0 keeps them: a coordinate no task sees gets 0). */
@@ -31,7 +36,7 @@ export const fisher = defineMethod({
   // copy each), a theta upload, the rhs, a term, the solution and its host copy.
   workingBytes: (length) => length * 8 * 12,
   async merge(job, { parameters, backend, log }) {
-    return mergeInSubspace(job, 'diagonal', backend, { floor: parameters.floor, shrink: 1, damping: 0 }, async (system) => {
+    return mergeInSubspace(job, backend, { settings: DIAGONAL, floor: parameters.floor, foldBias: false, owner: parameters }, async (system) => {
       const result = solve(system.system, system.rhs);
       const values = backend.toArray(result.x);
       backend.dispose(result.x);

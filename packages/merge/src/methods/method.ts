@@ -13,13 +13,17 @@
  *   4. `merge()` once per tensor (or per chunk of a tensor, for elementwise methods), in plan
  *      order, which is the same order `prepare()`'s passes saw.
  */
+import type { InputFiles } from '../io/files.js';
 import type { Backend } from '@mats/core';
 import type { z } from 'zod';
 import type { FloatArray, Precision } from '../safetensors/decode.js';
 import type { SafetensorsDType } from '../safetensors/dtype.js';
 
-/** Keys of a statistics file: `<param>::<kind>` (DESIGN.md §6). */
-export type StatisticKind = 'fisher' | 'input_gram' | 'grad_gram' | 'fisher_block';
+/**
+ * Keys of a statistics file: `<param>::<kind>` (DESIGN.md §6). input_mean, the mean input
+ * m = (1/T) sum_t a_t of a 2-D weight, lets its bias be folded into it: [W | b] over [a; 1].
+ */
+export type StatisticKind = 'fisher' | 'input_gram' | 'grad_gram' | 'fisher_block' | 'input_mean';
 
 /** What is known about a merged tensor before any value is read. */
 export interface TensorDescriptor {
@@ -46,12 +50,29 @@ export interface StatisticNeed {
 }
 
 /**
+ * A merged tensor as the plan knows it before any value is read: its descriptor, the model
+ * weights and which statistics each model has for it. Enough to say how a method will merge
+ * it (`--dry-run`), with the same rules merge() applies.
+ */
+export interface PlannedTensorInfo extends TensorDescriptor {
+  /** Per-model weights from the config (1 where not given). */
+  readonly weights: readonly number[];
+  /** Whether model i has statistic kind for this tensor. */
+  hasStatistic(i: number, kind: StatisticKind): boolean;
+  /**
+   * Another merged tensor of the same plan (a weight's bias, for bias folding), or undefined
+   * when the plan merges no tensor of that name whole (an elementwise plan has no siblings).
+   */
+  sibling?(name: string): PlannedTensorInfo | undefined;
+}
+
+/**
  * One unit of work: a whole tensor, or for elementwise methods a contiguous range of its
  * elements in flat row-major order. Inputs are read lazily, at most once, and shared by nested
  * method calls: treat every array returned here as read-only, and do not keep it past the job
  * (the streaming pass reuses the arrays of a job once its result is written).
  */
-export interface TensorJob extends TensorDescriptor {
+export interface TensorJob extends PlannedTensorInfo {
   /** Position of this job in plan order (0-based), the same in every pass. */
   readonly index: number;
   /** First element of this job in the tensor's flat row-major order (0 for a whole tensor). */
@@ -64,6 +85,12 @@ export interface TensorJob extends TensorDescriptor {
   /** Per-model weights from the config for this tensor (1 where not given; a config may vary them by tensor). */
   readonly weights: readonly number[];
   readonly hasBase: boolean;
+  /**
+   * The job of another merged tensor of the plan, whole: the same object the pipeline hands to
+   * the method when it reaches that tensor (so its inputs are read once, and a result computed
+   * for it early can be recognised). Undefined as for PlannedTensorInfo.sibling.
+   */
+  sibling?(name: string): TensorJob | undefined;
   /** The base's values for this job's range. Throws when the config has no base. */
   base(): Promise<FloatArray>;
   /** Model i's values for this job's range. */
@@ -100,6 +127,12 @@ export interface TensorReport {
   readonly fallback?: string;
   /** Anything else worth logging (numbers, strings, booleans). */
   readonly details?: Readonly<Record<string, number | string | boolean>>;
+  /**
+   * Structured numbers for --json-log (any JSON value): the task-subspace methods put the
+   * statistics' traces, effective ranks, the summed factors' conditioning and the CG residual
+   * history here.
+   */
+  readonly diagnostics?: Readonly<Record<string, unknown>>;
 }
 
 export interface TensorResult {
@@ -135,6 +168,13 @@ export interface MethodRuntime {
   readonly signal?: AbortSignal;
   /** A message for the user (stderr, and the JSON log). */
   log(message: string): void;
+  /**
+   * A path from the method's parameters, resolved as the config's own paths are (relative to
+   * its folder). The pipeline always gives it; without it, paths are taken as they are.
+   */
+  resolvePath?(path: string): string;
+  /** The files the merge reads (Node's file system, or dropped files in the browser); Node's when absent. */
+  readonly inputs?: InputFiles;
 }
 
 export interface PrepareContext<P> extends MethodRuntime {
@@ -201,6 +241,11 @@ export interface MergeMethod<P = unknown, S = undefined> {
   elementwise(parameters: P): boolean;
   /** Statistics needed for a tensor (default: none). */
   statistics?(tensor: TensorDescriptor, parameters: P): readonly StatisticNeed[];
+  /**
+   * What merge() will do with this tensor, once the plan knows its statistics: the action
+   * column of `--dry-run` (default: the method's name). Use the rules merge() applies.
+   */
+  describe?(tensor: PlannedTensorInfo, parameters: P): string;
   /** Other methods this one calls (default: none), validated and prepared by the pipeline. */
   nested?(parameters: P): Readonly<Record<string, MethodCall>>;
   /** Whole-model passes before merging; the result is MergeContext.state. */

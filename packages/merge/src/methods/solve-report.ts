@@ -1,7 +1,8 @@
 /**
  * What a task-subspace solve tells the log (and --json-log): iterations, status, the initial and
  * final residual norms, the subspace, the rule dispatch used (a closed form or 'pcg'), the
- * preconditioner, and core's note (a pseudo-inverse, a fallback to PCG) when there is one.
+ * preconditioner, core's note (a pseudo-inverse, a fallback to PCG) when there is one, and the
+ * residual history of an iterative solve.
  */
 import type { SolveResult } from '@mats/core';
 import { UserError } from '../errors.js';
@@ -36,5 +37,7 @@ export function solveReport(name: string, subspace: Subspace, result: SolveResul
       preconditioner: result.preconditioner,
       ...(result.note !== undefined ? { note: result.note } : {}),
     },
+    // ||b - A x_k|| after each iteration (history[0]: the initial one); none for a closed form.
+    ...(result.history.length > 0 ? { diagnostics: { residualHistory: result.history } } : {}),
   };
 }

@@ -5,7 +5,7 @@
  * the tensor falls back to the (weighted) average, and the report says why.
  */
 import { formatShape } from '../util/format.js';
-import type { StatisticKind, StatisticNeed, TensorDescriptor, TensorJob } from './method.js';
+import type { PlannedTensorInfo, StatisticKind, StatisticNeed, TensorDescriptor } from './method.js';
 
 /** C_i = I, diag(F_i), I (x) A_i, G_i (x) A_i, or a dense Fisher of a 1-D parameter. */
 export const SUBSPACES = ['identity', 'diagonal', 'gram', 'kfac', 'block'] as const;
@@ -45,8 +45,11 @@ export function subspaceRequirements(tensor: Pick<TensorDescriptor, 'shape'>, s:
   }
 }
 
-/** The statistics a choice may use for a tensor, all optional (a tensor without them is averaged). */
-export function subspaceNeeds(tensor: TensorDescriptor, choice: SubspaceChoice): StatisticNeed[] {
+/**
+ * The statistics a choice may use for a tensor, all optional (a tensor without them is
+ * averaged). With foldBias, a 2-D weight may also use its input_mean (bias folding).
+ */
+export function subspaceNeeds(tensor: TensorDescriptor, choice: SubspaceChoice, foldBias = false): StatisticNeed[] {
   const candidates = choice === 'auto' ? AUTO_ORDER : [choice];
   const needs = new Map<StatisticKind, StatisticNeed>();
   for (const s of candidates) {
@@ -54,18 +57,19 @@ export function subspaceNeeds(tensor: TensorDescriptor, choice: SubspaceChoice):
     if (typeof requirements === 'string') continue;
     for (const r of requirements) needs.set(r.kind, { ...r, presence: 'optional' });
   }
+  if (foldBias && needs.has('input_gram')) needs.set('input_mean', { kind: 'input_mean', shape: [tensor.shape[1]], presence: 'optional' });
   return [...needs.values()];
 }
 
 /** The models that take part in a merge: weight > 0 (a model of weight 0 is never read). */
-export function activeModels(job: Pick<TensorJob, 'weights'>): number[] {
+export function activeModels(job: Pick<PlannedTensorInfo, 'weights'>): number[] {
   return job.weights.flatMap((w, i) => (w > 0 ? [i] : []));
 }
 
 export type SubspaceSelection = { readonly subspace: Subspace } | { readonly fallback: string };
 
 /** The subspace a tensor is merged in, or why it falls back to the average. */
-export function selectSubspace(job: TensorJob, choice: SubspaceChoice, models: readonly number[]): SubspaceSelection {
+export function selectSubspace(job: PlannedTensorInfo, choice: SubspaceChoice, models: readonly number[]): SubspaceSelection {
   if (choice !== 'auto') {
     const missing = missingStatistics(job, choice, models);
     return missing === undefined ? { subspace: choice } : { fallback: `average: ${missing}` };
@@ -80,14 +84,17 @@ export function selectSubspace(job: TensorJob, choice: SubspaceChoice, models: r
 }
 
 /** Why subspace s cannot merge this tensor, or undefined when it can. */
-function missingStatistics(job: TensorJob, s: Subspace, models: readonly number[]): string | undefined {
+function missingStatistics(job: PlannedTensorInfo, s: Subspace, models: readonly number[]): string | undefined {
   const requirements = subspaceRequirements(job, s);
   if (typeof requirements === 'string') return requirements;
-  const lacks: string[] = [];
-  for (const { kind } of requirements) {
-    const without = models.filter((i) => !job.hasStatistic(i, kind));
-    if (without.length === models.length) lacks.push(`no model has ${kind}`);
-    else if (without.length > 0) lacks.push(`${without.map((i) => `models[${i}]`).join(', ')} ${without.length === 1 ? 'has' : 'have'} no ${kind}`);
-  }
+  const lacks = requirements.map(({ kind }) => modelsLacking(job, kind, models)).filter((x) => x !== undefined);
   return lacks.length === 0 ? undefined : `${lacks.join(', ')} for this tensor`;
+}
+
+/** "models[1], models[3] have no <kind>", "no model has <kind>", or undefined when all have it. */
+export function modelsLacking(job: Pick<PlannedTensorInfo, 'hasStatistic'>, kind: StatisticKind, models: readonly number[]): string | undefined {
+  const without = models.filter((i) => !job.hasStatistic(i, kind));
+  if (without.length === 0) return undefined;
+  if (without.length === models.length) return `no model has ${kind}`;
+  return `${without.map((i) => `models[${i}]`).join(', ')} ${without.length === 1 ? 'has' : 'have'} no ${kind}`;
 }

@@ -21,18 +21,14 @@ import {
   type LinearOperator,
   type Tensor,
 } from '@mats/core';
-import type { TensorJob } from './method.js';
-import { prepareDiagonalFisher, prepareGramFactor } from './statistic-factors.js';
+import type { FactorPlan } from './factor-controls.js';
+import type { StatisticKind, TensorJob } from './method.js';
+import { prepareDiagonalFisher, prepareGramFactor, tasksMeanEigenvalue } from './statistic-factors.js';
+import { FactorSum, summarizeFactor, type SubspaceDiagnostics, type TaskFactorSummary } from './subspace-diagnostics.js';
 import type { Subspace } from './subspace.js';
 
-export interface TaskSystemOptions {
-  /** Off-diagonal shrink of Gram factors (input_gram, grad_gram), in [0, 1]. */
-  readonly shrink: number;
-  /** Damping of every factor: + delta * mean(diag) * I. */
-  readonly damping: number;
-  /** Floor of diagonal Fisher entries. */
-  readonly floor: number;
-}
+/** How each model's statistics become its factors (shrink, normalisation, damping, floor). */
+export type TaskSystemOptions = FactorPlan;
 
 export interface TaskSystem {
   /** The block shape the operators act on (blockShape). */
@@ -41,6 +37,8 @@ export interface TaskSystem {
   readonly system: LinearOperator;
   /** sum_i w_i C_i theta_i, in the block shape. */
   readonly rhs: Tensor;
+  /** Gram and K-FAC subspaces: the statistics' traces and ranks, the summed factors' conditioning. */
+  readonly diagnostics?: SubspaceDiagnostics;
   /** Releases every tensor made here and by core for these operators. */
   dispose(): void;
 }
@@ -75,7 +73,9 @@ export async function buildTaskSystem(job: TensorJob, subspace: Subspace, models
   let system: LinearOperator | undefined;
   const rhs = backend.zeros(shape);
   const term = backend.zeros(shape);
+  const factors = subspace === 'gram' || subspace === 'kfac' ? new FactorRecord(shape) : undefined;
   try {
+    const means = await sharedMeans(job, subspace, shape, models, options);
     for (const i of models) {
       const tensors: Tensor[] = [];
       const upload = (data: ArrayLike<number>, s: readonly number[]) => {
@@ -85,7 +85,7 @@ export async function buildTaskSystem(job: TensorJob, subspace: Subspace, models
       };
       let c: LinearOperator;
       try {
-        c = await taskOperator(job, i, subspace, shape, backend, upload, options);
+        c = await taskOperator(job, i, subspace, shape, backend, upload, options, factors, means);
       } catch (e) {
         for (const t of tensors) backend.dispose(t);
         throw e;
@@ -106,6 +106,7 @@ export async function buildTaskSystem(job: TensorJob, subspace: Subspace, models
       shape,
       system: sum,
       rhs,
+      ...(factors !== undefined ? { diagnostics: factors.diagnostics() } : {}),
       dispose() {
         disposeOperator(sum);
         for (const ts of uploads.values()) for (const t of ts) backend.dispose(t);
@@ -127,6 +128,42 @@ function keeps(next: LinearOperator, op: LinearOperator): boolean {
   return next === op || (next instanceof SumOperator && next.parts.includes(op));
 }
 
+/** The statistics and prepared factors of a Gram or K-FAC system, for its diagnostics. */
+class FactorRecord {
+  readonly tasks: TaskFactorSummary[] = [];
+  readonly input: FactorSum;
+  readonly grad: FactorSum;
+
+  constructor(shape: readonly number[]) {
+    this.grad = new FactorSum(shape[0]);
+    this.input = new FactorSum(shape[1]);
+  }
+
+  diagnostics(): SubspaceDiagnostics {
+    const summedInput = this.input.spectrum();
+    const summedGrad = this.grad.spectrum();
+    return { tasks: this.tasks, ...(summedInput !== undefined ? { summedInput } : {}), ...(summedGrad !== undefined ? { summedGrad } : {}) };
+  }
+}
+
+/** The tasks' average mean eigenvalue of each kind of factor that has a shared damping. */
+interface SharedMeans {
+  readonly grad: number;
+  readonly input: number;
+  readonly block: number;
+}
+
+async function sharedMeans(job: TensorJob, subspace: Subspace, shape: readonly number[], models: readonly number[], options: TaskSystemOptions): Promise<SharedMeans> {
+  const mean = async (kind: StatisticKind, n: number, normalize: boolean, shared: number) =>
+    shared === 0 ? 0 : tasksMeanEigenvalue(await Promise.all(models.map((i) => job.statistic(i, kind))), n, normalize);
+  const [out, inp] = shape;
+  return {
+    grad: subspace === 'kfac' ? await mean('grad_gram', out, options.grad.normalize, options.grad.damping.shared) : 0,
+    input: subspace === 'kfac' || subspace === 'gram' ? await mean('input_gram', inp, false, options.input.damping.shared) : 0,
+    block: subspace === 'block' ? await mean('fisher_block', out, false, options.fisher.shared) : 0,
+  };
+}
+
 /** w_i C_i for model i. */
 async function taskOperator(
   job: TensorJob,
@@ -136,6 +173,8 @@ async function taskOperator(
   backend: Backend,
   upload: (data: ArrayLike<number>, shape: readonly number[]) => Tensor,
   options: TaskSystemOptions,
+  factors: FactorRecord | undefined,
+  means: SharedMeans,
 ): Promise<LinearOperator> {
   const w = job.weights[i];
   const label = `${job.name} models[${i}]`;
@@ -145,25 +184,31 @@ async function taskOperator(
       return w === 1 ? identity : scale(identity, w);
     }
     case 'diagonal': {
-      const f = prepareDiagonalFisher(await job.statistic(i, 'fisher'), { floor: options.floor, damping: options.damping, scale: w });
+      const f = prepareDiagonalFisher(await job.statistic(i, 'fisher'), { floor: options.floor, damping: options.fisher, scale: w });
       return new DiagonalOperator(upload(f, shape), { label });
     }
     case 'gram': {
       const [out, inp] = shape;
-      const a = prepareGramFactor(await job.statistic(i, 'input_gram'), inp, { shrink: options.shrink, damping: options.damping, scale: w });
+      const aStat = await job.statistic(i, 'input_gram');
+      const a = prepareGramFactor(aStat, inp, { ...options.input, scale: w, tasksMeanEigenvalue: means.input });
+      factors?.tasks.push({ model: i, input: summarizeFactor(aStat, inp) });
+      factors?.input.add(a);
       return new GramOperator(upload(a, [inp, inp]), out, { psd: true, label });
     }
     case 'kfac': {
       const [out, inp] = shape;
       const [gStat, aStat] = await Promise.all([job.statistic(i, 'grad_gram'), job.statistic(i, 'input_gram')]);
-      const g = prepareGramFactor(gStat, out, { shrink: options.shrink, damping: options.damping, scale: w });
-      const a = prepareGramFactor(aStat, inp, { shrink: options.shrink, damping: options.damping, scale: 1 });
+      const g = prepareGramFactor(gStat, out, { ...options.grad, scale: w, tasksMeanEigenvalue: means.grad });
+      const a = prepareGramFactor(aStat, inp, { ...options.input, scale: 1, tasksMeanEigenvalue: means.input });
+      factors?.tasks.push({ model: i, input: summarizeFactor(aStat, inp), grad: summarizeFactor(gStat, out) });
+      factors?.input.add(a);
+      factors?.grad.add(g);
       return new KroneckerOperator(upload(g, [out, out]), upload(a, [inp, inp]), { psd: true, label });
     }
     case 'block': {
       const d = shape[0];
       // A full Fisher block is not a Gram factor: no off-diagonal shrink (METHODS.md applies s to Grams).
-      const f = prepareGramFactor(await job.statistic(i, 'fisher_block'), d, { shrink: 1, damping: options.damping, scale: w });
+      const f = prepareGramFactor(await job.statistic(i, 'fisher_block'), d, { shrink: 1, normalize: false, damping: options.fisher, scale: w, tasksMeanEigenvalue: means.block });
       return new DenseOperator(upload(f, [d, d]), { shape, psd: true, label });
     }
   }

@@ -31,6 +31,8 @@ export class InputJob implements TensorJob {
     private readonly guard?: NonFiniteGuard,
     /** Where the ranged reads and work arrays come from (the streaming merge pass); fresh arrays without. */
     private readonly pool?: ArrayPool,
+    /** The pipeline's job of another whole tensor (bias folding); none in elementwise plans and preparation passes. */
+    private readonly siblings: (name: string) => InputJob | undefined = () => undefined,
   ) {
     this.name = tensor.name;
     this.shape = tensor.shape;
@@ -38,6 +40,10 @@ export class InputJob implements TensorJob {
     this.dtype = tensor.dtype;
     this.modelCount = tensor.models.length;
     this.hasBase = tensor.base !== undefined;
+  }
+
+  sibling(name: string): InputJob | undefined {
+    return name === this.name ? this : this.siblings(name);
   }
 
   base(): Promise<FloatArray> {

@@ -118,6 +118,27 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
   // The merge pass of an elementwise method streams through reused arrays (read straight into
   // the kernel memory where the WebAssembly kernels run); whole-tensor jobs allocate their own.
   const pool = plan.elementwise ? new ArrayPool() : undefined;
+  // The merge pass's whole-tensor jobs by name, created on first need (read-ahead, or a method
+  // asking for a sibling: bias folding) and dropped once merged, so that a sibling is the very
+  // job the pipeline hands over later (its inputs read once, a result computed early recognised).
+  const wholeItems = new Map(jobs.filter((j) => j.offset === 0 && j.last).map((j) => [j.tensor.name, j]));
+  const mergeJobs = new Map<string, InputJob>();
+  const mergeJob = (item: Extract<WorkItem, { kind: 'job' }>): InputJob => {
+    if (plan.elementwise) return makeJob(item, pool);
+    let job = mergeJobs.get(item.tensor.name);
+    if (job === undefined) {
+      job = new InputJob(item.tensor, item.index, item.offset, item.length, plan.config.precision, settingOf(item.tensor).weights, guard, undefined, sibling);
+      mergeJobs.set(item.tensor.name, job);
+    }
+    return job;
+  };
+  const sibling = (name: string): InputJob | undefined => {
+    const item = plan.elementwise ? undefined : wholeItems.get(name);
+    if (item === undefined) return undefined;
+    const job = mergeJob(item);
+    job.prefetch(plan.usesBase, usesStatistics);
+    return job;
+  };
 
   /** Jobs in plan order, each prefetching the next one's inputs. */
   async function* jobPass(label: string): AsyncGenerator<TensorJob> {
@@ -147,6 +168,8 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
     seed: plan.config.seed,
     signal: options.signal,
     log: (message) => emit({ type: 'log', message }),
+    resolvePath: (path) => plan.io.inputs.resolve(plan.config.baseDir, path),
+    inputs: plan.io.inputs,
   };
 
   for (const message of plan.warnings) emit({ type: 'log', message });
@@ -196,12 +219,13 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
           tensorStart = performance.now();
           report = undefined;
         }
-        const job = next !== undefined && next.index === item.index ? next : makeJob(item, pool);
+        const job = next !== undefined && next.index === item.index ? next : mergeJob(item);
         if (job !== next) job.prefetch(plan.usesBase, usesStatistics);
         const following = nextJob[k];
-        next = following === undefined ? undefined : makeJob(following, pool);
+        next = following === undefined ? undefined : mergeJob(following);
         next?.prefetch(plan.usesBase, usesStatistics);
         const result = checkResult(await roots[settingOf(item.tensor).bindingIndex].merge(job), job, plan.binding.method.name);
+        mergeJobs.delete(item.tensor.name);
         guard.output(plan.binding.method.name, item.tensor.name, item.tensor.shape, item.tensor.outputDtype, result.values, item.offset);
         await pendingWrite;
         if (result.report !== undefined) report = { ...report, ...result.report };

@@ -6,7 +6,7 @@
  *     [d, d] of a 1-D parameter); metadata n_examples, when present, is a positive integer;
  *   - from the values of every statistic the method will use: finite (pipeline/nonfinite.ts's rule:
  *     a problem, or a warning under --allow-nonfinite); a diagonal Fisher has no
- *     negative entry; a Gram or Fisher block is symmetric and has no negative diagonal entry
+ *     negative entry (an input mean may have any sign); a Gram or Fisher block is symmetric and has no negative diagonal entry
  *     (both hold for any positive semi-definite matrix; a full PSD check would cost a
  *     factorization per matrix, which the solve pays later anyway).
  *
@@ -19,12 +19,13 @@
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import type { StatisticKind } from '../methods/method.js';
 import type { SafetensorsDType } from '../safetensors/dtype.js';
+import { STATISTIC_KINDS } from '../statistics/statistic-keys.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { formatIndex, formatShape } from '../util/format.js';
 import { ALLOW_HINT, firstNonFinite, type NonFinitePolicy } from './nonfinite.js';
 import type { TensorSource } from './sources.js';
 
-export const STATISTIC_KINDS: readonly StatisticKind[] = ['fisher', 'input_gram', 'grad_gram', 'fisher_block'];
+export { STATISTIC_KINDS };
 
 /** Where problems go: one line, or an item of a group "<subject> (N): a, b, ...". */
 export interface ProblemSink {
@@ -49,6 +50,8 @@ export function statisticShape(kind: StatisticKind, shape: readonly number[]): r
       return shape.length === 2 ? [shape[0], shape[0]] : `grad_gram is for 2-D [out, in] weights, the tensor is ${formatShape(shape)}`;
     case 'fisher_block':
       return shape.length === 1 ? [shape[0], shape[0]] : `fisher_block is for 1-D parameters, the tensor is ${formatShape(shape)}`;
+    case 'input_mean':
+      return shape.length === 2 ? [shape[1]] : `input_mean is for 2-D [out, in] weights, the tensor is ${formatShape(shape)}`;
   }
 }
 
@@ -140,8 +143,8 @@ export async function checkStatisticsValues(items: readonly StatisticToCheck[], 
         return false;
       },
     };
-    if (kind === 'fisher') {
-      await checkDiagonalFisher(source, sink);
+    if (kind === 'fisher' || kind === 'input_mean') {
+      await checkDiagonalFisher(source, sink, kind === 'fisher');
     } else {
       const m = (await source.checkpoint.readFloats(source.name, 'float64')) as Float64Array;
       checkSymmetricMatrix(m, source.shape[0], source.dtype, source.name, sink.report, sink.nonFinite);
@@ -150,7 +153,8 @@ export async function checkStatisticsValues(items: readonly StatisticToCheck[], 
   if (refused) problems.add(`non-finite statistics: fix them, or ${ALLOW_HINT}`);
 }
 
-async function checkDiagonalFisher(source: TensorSource, sink: FaultSink): Promise<void> {
+/** Every entry finite and (a diagonal Fisher, nonNegative) none negative; an input mean is checked for finiteness alone. */
+async function checkDiagonalFisher(source: TensorSource, sink: FaultSink, nonNegative: boolean): Promise<void> {
   const size = source.shape.reduce((a, b) => a * b, 1);
   for (let offset = 0; offset < size; offset += CHUNK) {
     const length = Math.min(CHUNK, size - offset);
@@ -159,7 +163,7 @@ async function checkDiagonalFisher(source: TensorSource, sink: FaultSink): Promi
     if (bad >= 0 && !sink.nonFinite(`${source.name} ${values[bad]} at ${formatIndex(offset + bad, source.shape)}`)) return;
     for (let j = 0; j < length; j++) {
       const v = values[j];
-      if (v < 0) return sink.report('negative diagonal Fisher entries (a Fisher is a mean of squares)', `${source.name} ${v} at ${formatIndex(offset + j, source.shape)}`);
+      if (nonNegative && v < 0) return sink.report('negative diagonal Fisher entries (a Fisher is a mean of squares)', `${source.name} ${v} at ${formatIndex(offset + j, source.shape)}`);
     }
   }
 }

@@ -9,7 +9,8 @@
  */
 import type { MergeConfig } from '../config/load.js';
 import { layerPositions } from '../config/layer-position.js';
-import { isPerTensor, usesGradient, valueAt, type TensorValue } from '../config/tensor-values.js';
+import { isPerTensor, isPerTensorKnob, usesGradient, valueAt, type TensorValue } from '../config/tensor-values.js';
+import { findMethod } from '../methods/registry.js';
 import { formatIssues } from '../config/zod-issues.js';
 import { bindingsInOrder, bindMethod, type MethodBinding } from './bind.js';
 
@@ -41,7 +42,12 @@ export interface ProblemSink {
 
 /** The config's parameters without per-tensor values (their knobs take defaults): the tree's structure. */
 export function staticParameters(config: MergeConfig): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(config.parameters).filter(([, v]) => !isPerTensor(v)));
+  return Object.fromEntries(Object.entries(config.parameters).filter(([k, v]) => !globalKnobVaries(config, k, v)));
+}
+
+/** Whether a global knob varies by tensor: a list, unless the method's knob takes a list itself. */
+function globalKnobVaries(config: MergeConfig, key: string, v: unknown): v is TensorValue {
+  return isPerTensorKnob(findMethod(config.method)?.parameters, key, v);
 }
 
 /**
@@ -50,7 +56,7 @@ export function staticParameters(config: MergeConfig): Record<string, unknown> {
  */
 export function resolveTensorSettings(config: MergeConfig, root: MethodBinding, merged: readonly string[], allNames: readonly string[], problems: ProblemSink): TensorSettings {
   const M = config.models.length;
-  const globalPerTensor = Object.entries(config.parameters).filter(([, v]) => isPerTensor(v)) as [string, TensorValue][];
+  const globalPerTensor = Object.entries(config.parameters).filter(([k, v]) => globalKnobVaries(config, k, v)) as [string, TensorValue][];
   const perTensor = [
     ...globalPerTensor.map(([k]) => `parameters.${k}`),
     ...config.models.flatMap((m, i) => [...(isPerTensor(m.weight) ? [`models[${i}].weight`] : []), ...Object.entries(m.parameters).filter(([, v]) => isPerTensor(v)).map(([k]) => `models[${i}].${k}`)]),

@@ -19,6 +19,12 @@ export interface LinearLayerStatisticsOptions {
   readonly kfac?: boolean;
   /** Full Fisher block [out, out] of the bias. Default true when there is a bias. */
   readonly biasBlock?: boolean;
+  /**
+   * Mean input m = (1/T) sum_t a_t [in] (`<weight>::input_mean`), over the same tokens as A, so
+   * that a merge can fold the bias into the weight ([W | b] over [a; 1]). Default true when
+   * there is a bias and the K-FAC factors are estimated.
+   */
+  readonly inputMean?: boolean;
   /** Where the sums accumulate; a float64 CPU backend by default. */
   readonly backend?: Backend;
 }
@@ -34,7 +40,9 @@ export interface LinearLayerStatisticsOptions {
  * - diagonal Fisher of W: (1/N) sum_n (dW_n)^2, elementwise, with the per-example gradient
  *   dW_n = sum_{t in n} g_t a_t^T [out, in]. It is not diag(G) diag(A)^T: K-FAC's
  *   factorisation is an approximation, this is the exact diagonal;
- * - bias: db_n = sum_{t in n} g_t, Fisher (1/N) sum_n db_n^2, block (1/N) sum_n db_n db_n^T.
+ * - bias: db_n = sum_{t in n} g_t, Fisher (1/N) sum_n db_n^2, block (1/N) sum_n db_n db_n^T;
+ * - input mean     m = (1/T) sum_t a_t                             [in]
+ *   so that [[A, m], [m^T, 1]] is the input Gram of [a; 1] (bias folding).
  *
  * T counts tokens (rows), N examples. With one row per example (an MLP on images) T = N and
  * the weight's diagonal Fisher is one product: (1/N) (g .* g)^T (a .* a).
@@ -50,6 +58,7 @@ export class LinearLayerStatistics implements StatisticsSource {
   private readonly weightFisherSum: Tensor | undefined; // [out, in], sum_n (dW_n)^2
   private readonly biasFisher: DiagonalFisherAccumulator | undefined;
   private readonly biasBlock: GramAccumulator | undefined;
+  private readonly inputSum: Float64Array | undefined; // [in], sum_t a_t
   private exampleCount = 0;
   private tokenCount = 0;
 
@@ -73,6 +82,7 @@ export class LinearLayerStatistics implements StatisticsSource {
       if (fisher) this.biasFisher = new DiagonalFisherAccumulator([outFeatures], statisticKey(bias, 'fisher'));
       if (options.biasBlock ?? true) this.biasBlock = new GramAccumulator(outFeatures, statisticKey(bias, 'fisher_block'), this.backend);
     }
+    if (options.inputMean ?? (bias !== undefined && this.inputGram !== undefined)) this.inputSum = new Float64Array(inFeatures);
   }
 
   get examples(): number {
@@ -100,6 +110,7 @@ export class LinearLayerStatistics implements StatisticsSource {
 
     this.inputGram?.add(inputs);
     this.gradGram?.add(outputGradients);
+    if (this.inputSum !== undefined) addRows(this.inputSum, inputs, rows);
     if (this.weightFisherSum !== undefined) {
       if (segments === undefined) this.addSingleTokenWeightFisher(inputs, outputGradients, rows);
       else this.addSegmentedWeightFisher(inputs, outputGradients, segments);
@@ -123,6 +134,7 @@ export class LinearLayerStatistics implements StatisticsSource {
     }
     if (this.inputGram !== undefined) out.push(entry(weight, 'input_gram', [n, n], this.inputGram.mean()));
     if (this.gradGram !== undefined) out.push(entry(weight, 'grad_gram', [m, m], this.gradGram.mean()));
+    if (this.inputSum !== undefined) out.push(entry(weight, 'input_mean', [n], Float64Array.from(this.inputSum, (v) => v / this.tokenCount)));
     if (bias !== undefined) {
       if (this.biasFisher !== undefined) out.push(entry(bias, 'fisher', [m], this.biasFisher.mean()));
       if (this.biasBlock !== undefined) out.push(entry(bias, 'fisher_block', [m, m], this.biasBlock.mean()));
@@ -170,6 +182,12 @@ export class LinearLayerStatistics implements StatisticsSource {
 
 function entry(parameter: string, kind: NamedStatistic['kind'], shape: number[], data: Float64Array): NamedStatistic {
   return { key: statisticKey(parameter, kind), parameter, kind, shape, data };
+}
+
+/** sum[j] += x[t, j] over the rows t of x [rows, sum.length]. */
+function addRows(sum: Float64Array, x: FloatBatch, rows: number): void {
+  const n = sum.length;
+  for (let t = 0; t < rows; t++) for (let j = 0; j < n; j++) sum[j] += x[t * n + j];
 }
 
 function squares(x: FloatBatch): Float64Array {

@@ -8,10 +8,14 @@
  * | input_gram   | [in, in]   (W is [out, in])    | A = (1/T) sum_t a_t a_t^T over tokens        |
  * | grad_gram    | [out, out]                     | G = (1/T) sum_t g_t g_t^T over tokens        |
  * | fisher_block | [d, d]     (1-D parameter [d]) | full Fisher (1/N) sum_n g_n g_n^T           |
+ * | input_mean   | [in]       (W is [out, in])    | m = (1/T) sum_t a_t over the same tokens as A |
+ *
+ * With input_mean, the input Gram of [a; 1] is [[A, m], [m^T, 1]]: the bias `X.bias` of a
+ * weight `X.weight` is then merged with it as one block [W | b] (bias folding).
  */
 import type { StatisticKind } from '../methods/method.js';
 
-export const STATISTIC_KINDS: readonly StatisticKind[] = ['fisher', 'input_gram', 'grad_gram', 'fisher_block'];
+export const STATISTIC_KINDS: readonly StatisticKind[] = ['fisher', 'input_gram', 'grad_gram', 'fisher_block', 'input_mean'];
 
 /** Separates the parameter name from the statistic kind in a key. */
 export const STATISTIC_KEY_SEPARATOR = '::';
