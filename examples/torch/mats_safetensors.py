@@ -118,6 +118,8 @@ def read_safetensors(path: str) -> Tuple[Dict[str, np.ndarray], Dict[str, str]]:
         raise SafetensorsError(path, f"header length {n} runs past the end of the {len(data)}-byte file")
     try:
         header = json.loads(data[8 : 8 + n].decode("utf-8"), object_pairs_hook=_no_duplicates)
+    except _DuplicateKey as e:
+        raise SafetensorsError(path, f"the header has a duplicate key {e.args[0]!r}") from None
     except (UnicodeDecodeError, ValueError) as e:
         raise SafetensorsError(path, f"header is not UTF-8 JSON: {e}") from None
     if not isinstance(header, dict):
@@ -165,9 +167,14 @@ def _is_count(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**48
 
 
+class _DuplicateKey(Exception):
+    pass
+
+
 def _no_duplicates(pairs):
-    keys = [k for k, _ in pairs]
-    if len(keys) != len(set(keys)):
-        duplicate = next(k for k in keys if keys.count(k) > 1)
-        raise ValueError(f"duplicate key {duplicate!r}")
+    seen = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise _DuplicateKey(key)
+        seen.add(key)
     return dict(pairs)
