@@ -136,6 +136,7 @@ def estimate_statistics(
     sample: Callable[[torch.Tensor, Targets, torch.Generator], Targets] = sample_categorical,
     max_gram_size: int = 8192,
     max_block_size: int = 4096,
+    per_example_gradients: bool = True,
 ) -> Statistics:
     """Estimates a model's statistics from its data.
 
@@ -152,6 +153,9 @@ def estimate_statistics(
     sample(outputs, template, generator) -> targets: draws for the true Fisher.
     max_gram_size, max_block_size: Grams and Fisher blocks of larger dimension are skipped (a
         warning names them): a [50000, 50000] gradient Gram of an LM head would not fit.
+    per_example_gradients: False skips the parameters that need per-example backward passes
+        (those no hook handles: see the module's docstring); a warning names them. Each batch of
+        B examples then costs one backward pass instead of about B.
 
     The model is put in eval mode (dropout off) while estimating and restored afterwards.
     """
@@ -162,7 +166,7 @@ def estimate_statistics(
     if max_examples is not None and max_examples <= 0:
         raise ValueError(f"estimate_statistics: max_examples must be positive, got {max_examples}")
 
-    estimator = _Estimator(model, max_gram_size, max_block_size)
+    estimator = _Estimator(model, max_gram_size, max_block_size, per_example_gradients)
     generator: Optional[torch.Generator] = None
     examples = 0
     was_training = model.training
@@ -350,12 +354,13 @@ _BATCHED_GRADIENTS = True
 
 
 class _Estimator:
-    def __init__(self, model: nn.Module, max_gram_size: int, max_block_size: int) -> None:
+    def __init__(self, model: nn.Module, max_gram_size: int, max_block_size: int, per_example_gradients: bool) -> None:
         self.limits = (max_gram_size, max_block_size)
+        self.per_example_gradients = per_example_gradients
+        self.skipped: Dict[str, None] = {}  # parameters left out by per_example_gradients=False
         self.recording = False
         self.sums = _Sums()
         self.tokens: Dict[str, int] = {}
-        self.skipped: Dict[str, str] = {}
         owners: Dict[int, List[str]] = {}
         for module_name, module in model.named_modules():
             for attr, p in module._parameters.items():
@@ -407,7 +412,7 @@ class _Estimator:
 
         total = per_example.sum()
         nodes = [c.output for h in active for c in h.calls]
-        grads = torch.autograd.grad(total, nodes, retain_graph=bool(others), allow_unused=True) if nodes else ()
+        grads = torch.autograd.grad(total, nodes, retain_graph=bool(others) and self.per_example_gradients, allow_unused=True) if nodes else ()
         grads = [torch.zeros_like(n) if g is None else g for n, g in zip(nodes, grads)]
         at = 0
         for h in active:
@@ -417,7 +422,9 @@ class _Estimator:
             if isinstance(h, _Linear):
                 self.tokens[h.param_name("weight")] = self.tokens.get(h.param_name("weight"), 0) + tokens
             h.calls = []
-        if others:
+        if others and not self.per_example_gradients:
+            self.skipped.update(dict.fromkeys(others))
+        elif others:
             names = list(others)
             for name, g in zip(names, _per_example_gradients(per_example, [others[n] for n in names])):
                 _add_fisher(self.sums, name, g, self.limits[1])
@@ -446,6 +453,8 @@ class _Estimator:
                 for kind, size in (("input_gram", in_features), ("grad_gram", out_features)):
                     if size > self.limits[0]:
                         warnings.warn(f"{weight}::{kind} skipped: dimension {size} is above max_gram_size {self.limits[0]}")
+        if self.skipped:
+            warnings.warn(f"no statistics for {', '.join(self.skipped)}: they need per-example backward passes (per_example_gradients=False)")
         for name, p in self.parameters.items():
             if p.dim() == 1 and p.shape[0] > self.limits[1]:
                 warnings.warn(f"{name}::fisher_block skipped: dimension {p.shape[0]} is above max_block_size {self.limits[1]}")

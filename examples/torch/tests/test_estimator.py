@@ -174,6 +174,16 @@ class Contract(Close):
         self.assertEqual(np.abs(fisher[0]).max(), 0.0)
         self.assertGreater(np.abs(fisher[1:]).max(), 0.0)
 
+    def test_without_per_example_gradients_only_the_parameters_that_need_them_are_left_out(self):
+        full = estimate(self.model, self.batches, bert_forward, labels, token_mask=attention_mask)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            hooked = ms.estimate_statistics(self.model, self.batches, bert_forward, labels, token_mask=attention_mask, per_example_gradients=False).tensors
+        # BERT's position embedding sees ids [1, L] broadcast over the batch: no hook separates it.
+        self.assertEqual(sorted(set(full) - set(hooked)), ["bert.embeddings.position_embeddings.weight::fisher"])
+        self.assertIn("no statistics for bert.embeddings.position_embeddings.weight: they need per-example backward passes", " ".join(str(w.message) for w in caught))
+        self.assert_statistics_close(hooked, {k: v for k, v in full.items() if k in hooked}, 1e-12)
+
     def test_size_limits_skip_large_grams_and_blocks_with_a_warning(self):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
