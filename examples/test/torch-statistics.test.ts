@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCpuBackend } from '@mats/backend-cpu';
 import { randomArray } from '@mats/core/testing';
-import { SafetensorsFile, SeededRandom, writeSafetensorsFile, writeStatisticsFile } from '@mats/merge';
+import { SafetensorsFile, SeededRandom, writeSafetensorsFile, writeStatisticsFile, type TensorData } from '@mats/merge';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LabelledImages } from '../src/data/labelled-images.js';
 import { Mlp } from '../src/mlp/mlp.js';
@@ -69,7 +69,7 @@ describeWithTorch('PyTorch statistics estimator (examples/torch)', () => {
       count: EXAMPLES,
     };
     // The model and the batch for PyTorch, in one file (labels as F32: the writer writes floats).
-    const tensors = [...mlp.toNamedArrays()].map(([name, t]) => ({ name, dtype: 'F64' as const, shape: t.shape, data: t.data }));
+    const tensors: TensorData[] = [...mlp.toNamedArrays()].map(([name, t]) => ({ name, dtype: 'F64', shape: t.shape, data: t.data }));
     tensors.push({ name: 'data.inputs', dtype: 'F32', shape: [EXAMPLES, SIZES[0]], data: data.inputs });
     tensors.push({ name: 'data.labels', dtype: 'F32', shape: [EXAMPLES], data: Float32Array.from(data.labels) });
     await writeSafetensorsFile(join(dir, 'mlp.safetensors'), tensors, { sizes: SIZES.join(',') });
