@@ -91,9 +91,15 @@ def safetensors_bytes(tensors: Mapping[str, np.ndarray], metadata: Optional[Mapp
 
 
 def write_safetensors(path: str, tensors: Mapping[str, np.ndarray], metadata: Optional[Mapping[str, str]] = None) -> None:
-    """Writes a safetensors file. It appears under `path` only when complete (written beside
-    it, then renamed), so an interrupted run leaves no file that looks finished."""
-    data = safetensors_bytes(tensors, metadata, path)
+    """Writes a safetensors file, through the `safetensors` package when it is installed (same
+    bytes). It appears under `path` only when complete (written beside it, then renamed), so an
+    interrupted run leaves no file that looks finished."""
+    try:
+        from safetensors.numpy import save
+    except ImportError:
+        data = safetensors_bytes(tensors, metadata, path)
+    else:
+        data = save({name: np.ascontiguousarray(array) for name, array in tensors.items()}, metadata=dict(metadata) if metadata else None)
     partial = f"{path}.partial"
     try:
         with open(partial, "wb") as f:

@@ -1,7 +1,7 @@
 """Statistics of a PyTorch model for Fisher merging, RegMean and MaTS (`mats merge`).
 
-Needs torch and numpy only (the `safetensors` package writes the file when it is installed,
-mats_safetensors.py otherwise). Given a model, batches and a per-example log-likelihood, it
+Needs torch and numpy only, and mats_safetensors.py beside it (which writes the file through the
+`safetensors` package when that is installed). Given a model, batches and a per-example log-likelihood, it
 records for every parameter, under the model's state_dict names, what @mats/merge reads
 (packages/merge/README.md, "Statistics files"; docs/DESIGN.md §3 and §6):
 
@@ -35,8 +35,6 @@ How each module is handled (exact per-example gradients everywhere; hooks where 
 
 from __future__ import annotations
 
-import math
-import os
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
@@ -45,6 +43,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from mats_safetensors import write_safetensors
 
 __all__ = [
     "Statistics",
@@ -70,7 +70,8 @@ def categorical_log_likelihood(logits: torch.Tensor, labels: torch.Tensor) -> to
         raise ValueError(f"categorical_log_likelihood: logits {list(logits.shape)} need labels of shape {list(logits.shape[:-1])}, got {list(labels.shape)}")
     keep = labels != IGNORE_INDEX
     log_p = torch.log_softmax(logits, dim=-1)
-    picked = log_p.gather(-1, torch.where(keep, labels, 0).unsqueeze(-1)).squeeze(-1)
+    index = torch.where(keep, labels, torch.zeros_like(labels)).long()
+    picked = log_p.gather(-1, index.unsqueeze(-1)).squeeze(-1)
     picked = torch.where(keep, picked, torch.zeros_like(picked))
     return picked.reshape(picked.shape[0], -1).sum(dim=1)
 
@@ -105,21 +106,7 @@ def write_statistics_file(path: str, statistics: Statistics, dtype: str = "F32")
         raise ValueError(f"write_statistics_file: dtype must be F32 or F64, got {dtype!r}")
     numpy_dtype = np.float32 if dtype == "F32" else np.float64
     tensors = {key: np.ascontiguousarray(value, dtype=numpy_dtype) for key, value in statistics.tensors.items()}
-    try:
-        from safetensors.numpy import save_file
-    except ImportError:
-        from mats_safetensors import write_safetensors
-
-        write_safetensors(path, tensors, statistics.metadata())
-        return
-    partial = f"{path}.partial"
-    try:
-        save_file(tensors, partial, metadata=statistics.metadata())
-        os.replace(partial, path)
-    except BaseException:
-        if os.path.exists(partial):
-            os.remove(partial)
-        raise
+    write_safetensors(path, tensors, statistics.metadata())
 
 
 def estimate_statistics(
