@@ -17,8 +17,8 @@ function findTorchPython(): { python: string } | { reason: string } {
   const candidates = process.env.MATS_TORCH_PYTHON ? [process.env.MATS_TORCH_PYTHON] : ['/usr/bin/python3', 'python3'];
   const tried: string[] = [];
   for (const python of candidates) {
-    const probe = spawnSync(python, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8' });
-    if (probe.status === 0) return { python };
+    const probe = spawnSync(python, ['-c', 'import sys, torch, numpy; print(sys.executable)'], { encoding: 'utf8' });
+    if (probe.status === 0) return { python: probe.stdout.trim() || python }; // an absolute path
     tried.push(`${python}: ${probe.error?.message ?? probe.stderr.trim().split('\n').at(-1)}`);
   }
   return { reason: `no Python with torch and numpy (${tried.join('; ')}); install python3-torch or set MATS_TORCH_PYTHON` };
