@@ -1,15 +1,34 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // Tests run on the TypeScript sources: the "@mats/source" export condition points each
 // workspace package at its src/ entry, so no build is needed between an edit and a test.
 const conditions = ['@mats/source', 'module', 'node', 'import', 'default'];
 
+// The 'outside' project tests the packed packages installed in a temporary folder, as users
+// get them (test/outside/install.ts); its global setup packs and installs once per run, and only
+// when one of its files is selected. It needs `npm run build` first (npm test does it).
+const OUTSIDE = 'test/outside/**/*.test.ts';
+
 export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: conditions } },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts', 'bench/test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'workspace',
+          include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts', 'bench/test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, OUTSIDE],
+        },
+      },
+      {
+        extends: true,
+        // Child processes (npm, tsc, vitest) on a shared 2-core machine: minutes, not seconds.
+        test: { name: 'outside', include: [OUTSIDE], globalSetup: ['test/outside/global-setup.ts'], testTimeout: 600_000, hookTimeout: 900_000 },
+      },
+    ],
   },
 });

@@ -16,7 +16,13 @@ describe('packages/core/README.md', () => {
   const examples = [...readme.matchAll(/<!-- example: (\S+) -->\n\n```ts\n([\s\S]*?)```/g)];
 
   it('shows every example file verbatim', () => {
-    expect(examples.map((m) => m[1])).toEqual(['examples/kfac-merge.ts', 'examples/low-rank-plus-diagonal.ts', 'examples/test-your-solver.ts']);
+    expect(examples.map((m) => m[1])).toEqual([
+      'examples/kfac-merge.ts',
+      'examples/low-rank-plus-diagonal.ts',
+      'examples/test-your-solver.ts',
+      'examples/your-operator/tridiagonal.ts',
+      'examples/your-operator/tridiagonal.test.ts',
+    ]);
     for (const [, path, code] of examples) expect(code, path).toBe(readFileSync(`${coreDir}${path}`, 'utf8'));
   });
 });

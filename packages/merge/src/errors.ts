@@ -31,3 +31,30 @@ export class ValidationError extends UserError {
     super(`${subject}:\n${problems.map((p) => `  - ${p.replace(/\n/g, '\n    ')}`).join('\n')}`);
   }
 }
+
+/**
+ * The file system refused an operation: a full disk, a file over the size limit, a folder
+ * without write permission. The user's to fix (exit status 1), never a bug.
+ */
+export class FileSystemError extends UserError {
+  constructor(
+    readonly file: string,
+    /** The errno code (ENOSPC, EFBIG, EACCES, ...). */
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The merge was stopped before it finished (a signal, or an aborted AbortSignal); nothing was written. */
+export class InterruptedError extends UserError {
+  constructor(
+    message: string,
+    /** The signal that stopped it, when there was one. */
+    readonly signal?: NodeJS.Signals,
+  ) {
+    super(message);
+  }
+}

@@ -2,7 +2,7 @@
  * Registering rules for user kinds, and asking which rule a call reaches. Kept apart from the
  * registry so that the public type declarations never mention typed-function's types.
  */
-import type { LinearOperator } from '../operators/linear-operator.js';
+import { isLinearOperator, type LinearOperator } from '../operators/linear-operator.js';
 import type { OperatorRules } from './operator-rules.js';
 import { BUILT_IN_KINDS } from './operator-types.js';
 import { dispatch, setUserKind } from './registry.js';
@@ -34,14 +34,34 @@ export function unregisterOperatorKind(kind: string): void {
 }
 
 /**
- * The name of the rule a dispatch call with these arguments reaches, without running it:
- * dispatchRule('solve', sumOfTwoKroneckers, b, {}) === 'two-kroneckers'. For tests and logs.
+ * The name of the rule a dispatch call with these arguments reaches, without running it (for
+ * tests and logs). The arguments are those of the call itself:
+ *
+ * - `dispatchRule('add', a, b)`, `dispatchRule('scale', op, alpha)`, `dispatchRule('diagonal', op)`;
+ * - `dispatchRule('solve', op, b, options?)`: `'two-kroneckers'`, `'registered:<kind>'`, ...,
+ *   or `'pcg'` (also for `reference: true` and `method: 'pcg'`, which skip the closed forms);
+ * - `dispatchRule('preconditioner', op, choice?)`: for `'auto'` (the default) the rule
+ *   dispatch picks for op (`'kronecker-approximation'`, `'registered:<kind>'`, ...); any other
+ *   name is no dispatch and comes back as given (`'jacobi'`); an operator gives `'operator'`.
+ *
+ * Throws a TypeError when no rule takes these arguments (e.g. `op` is not an operator).
  */
 export function dispatchRule(fn: DispatchFunction, ...args: unknown[]): string {
+  if (fn === 'solve') {
+    const [op, b, options = {}] = args;
+    const o = options as { reference?: unknown; method?: unknown };
+    if (o.reference || o.method === 'pcg') return 'pcg';
+    args = [op, b, options];
+  }
+  if (fn === 'preconditioner') {
+    const [op, choice = 'auto'] = args;
+    if (isLinearOperator(choice)) return 'operator';
+    if (choice !== 'auto') return String(choice);
+    args = [op];
+  }
   const d = dispatch();
   const typedFn = d[fn];
   const signature = d.typed.resolve(typedFn, args);
   if (!signature) throw new TypeError(`dispatchRule: no ${fn} rule matches these arguments`);
   return d.ruleNames.get(typedFn)!.get(signature.name)!;
 }
-

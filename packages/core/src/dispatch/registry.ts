@@ -41,6 +41,11 @@ export function setUserKind(kind: string, rules: OperatorRules<any> | null): boo
   return had;
 }
 
+/** The rules registered for a kind, as given (the conformance suite checks each one), or undefined. */
+export function userKindRules(kind: string): Readonly<OperatorRules<any>> | undefined {
+  return userKinds.get(kind);
+}
+
 /** The current dispatch instance (built on first use). */
 export function dispatch(): Dispatch {
   return (current ??= build());

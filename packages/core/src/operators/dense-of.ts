@@ -10,28 +10,30 @@ export function denseOf(op: LinearOperator, backend: Backend | undefined = op.ba
   if (!backend) {
     throw new TypeError(`${describeOperator(op)} has no toDense() and no backend to apply it on; pass a backend`);
   }
+  return matrixOfApply(op, backend);
+}
+
+/**
+ * The [n, n] matrix of op's apply: column j is apply(e_j), each into a fresh zero tensor (so
+ * an apply that adds into out still shows its matrix). Ignores toDense, so the testing kit can
+ * compare the two.
+ */
+export function matrixOfApply(op: LinearOperator, backend: Backend): Float64Array {
   const n = blockSize(op);
   const m = new Float64Array(n * n);
-  const e = backend.zeros(op.shape);
-  const col = backend.zeros(op.shape);
   const unit = new Float64Array(n);
   for (let j = 0; j < n; j++) {
     unit.fill(0);
     unit[j] = 1;
-    replace(backend, e, unit);
-    op.apply(e, col);
-    const values = backend.toArray(col);
+    const e = backend.fromArray(unit, op.shape);
+    const column = backend.zeros(op.shape);
+    op.apply(e, column);
+    const values = backend.toArray(column);
     for (let i = 0; i < n; i++) m[i * n + j] = values[i];
+    backend.dispose(e);
+    backend.dispose(column);
   }
-  backend.dispose(e);
-  backend.dispose(col);
   return m;
-}
-
-function replace(backend: Backend, t: Tensor, values: Float64Array): void {
-  const fresh = backend.fromArray(values, t.shape);
-  backend.copy(fresh, t);
-  backend.dispose(fresh);
 }
 
 /** An operator whose diagonal nobody knows: no diagonal() method and no registered rule. */

@@ -23,8 +23,12 @@ export interface LinearOperator {
   /** The block shape it acts on, e.g. [out, in] for a weight matrix. */
   readonly shape: Shape;
   readonly dtype: DType;
-  /** The backend its tensors live on; absent for operators that own no tensors. */
-  readonly backend?: Backend;
+  /**
+   * The backend its tensors live on; absent (or undefined) for operators that own no tensors.
+   * `| undefined` keeps classes that declare `backend: Backend | undefined` (Sum, Scaled,
+   * BlockDiagonal, and yours) valid under exactOptionalPropertyTypes.
+   */
+  readonly backend?: Backend | undefined;
   /** Absent means nothing is known (a user operator without tags). */
   readonly tags?: OperatorTags;
   /**

@@ -1,28 +1,26 @@
 /**
  * fast-check arbitraries for random symmetric positive definite operators of every structure,
- * for people who test solvers (theirs or ours). Each value carries the operator, built on the
- * backend under test, and the exact float64 matrix it stands for, built from the same data by
- * plain reference code, with its extreme eigenvalues for condition-aware tolerances.
+ * and of kinds of your own, for people who test solvers (theirs or ours). Each value carries
+ * the operator, built on the backend under test, and the exact float64 matrix it stands for,
+ * built from the same data by plain reference code, with its extreme eigenvalues for
+ * condition-aware tolerances.
  *
- * fast-check draws a small spec (structure, dimensions, seed, scale) and shrinks it; the bulk
- * numbers come from the seeded generator, rounded to the backend's dtype first so that the
- * reference matrix is exactly the operator's.
+ * fast-check draws a small spec (structure, dimensions, seed, scale; a kind's parameters) and
+ * shrinks it; the bulk numbers come from the seeded generator, rounded to the backend's dtype
+ * first so that the reference matrix is exactly the operator's. A value prints as its spec in
+ * one line (fast-check's toStringMethod), never as the backend behind it.
  */
 import fc from 'fast-check';
-import type { Backend, DType, Tensor } from '../backend/backend.js';
-import { BlockDiagonalOperator } from '../operators/block-diagonal.js';
-import { DenseOperator } from '../operators/dense.js';
-import { DiagonalOperator } from '../operators/diagonal.js';
-import { GramOperator } from '../operators/gram.js';
+import type { Backend } from '../backend/backend.js';
+import { formatShape } from '../backend/shape.js';
 import { IdentityOperator } from '../operators/identity.js';
-import { KroneckerOperator } from '../operators/kronecker.js';
 import type { LinearOperator } from '../operators/linear-operator.js';
-import { ScaledOperator } from '../operators/scaled.js';
-import { SumOperator } from '../operators/sum.js';
-import { mulberry32, randomSpd } from './random.js';
-import { referenceKronecker, referenceSymmetricEigen } from './reference.js';
+import { buildKindOperator, kindSpecs, KIND_COMPOSITIONS, type KindComposition, type KindOperatorSpec, type OperatorKindGenerator } from './kind-arbitraries.js';
+import { symmetricPart } from './matrices.js';
+import { HostData, blockDiagonal, dense, diagonal, diagonalMatrix, gram, kronecker, scaled, sum, type Built } from './operator-builders.js';
+import { referenceSymmetricEigen } from './reference.js';
 
-/** Every structure the arbitraries generate. */
+/** Every built-in structure the arbitraries generate. */
 export const OPERATOR_STRUCTURES = [
   'identity',
   'diagonal',
@@ -41,22 +39,29 @@ export const OPERATOR_STRUCTURES = [
 export type OperatorStructure = (typeof OPERATOR_STRUCTURES)[number];
 
 export interface GeneratedOperator {
-  readonly structure: OperatorStructure;
+  /** A built-in structure, or a kind's composition ('tridiagonal', 'scaled tridiagonal', ...). */
+  readonly structure: OperatorStructure | (string & {});
   readonly operator: LinearOperator;
-  /** The exact [n, n] float64 matrix of the operator (block flattened row-major). */
+  /**
+   * The [n, n] float64 matrix of the operator (block flattened row-major): exact for the
+   * built-in structures; for a kind, its generator's matrix() or, without one, apply's matrix
+   * (`fromReference` says which).
+   */
   readonly dense: Float64Array;
+  /** Whether dense was written independently of the operator's apply. */
+  readonly fromReference: boolean;
   /** Block size: the order of dense. */
   readonly n: number;
-  /** Smallest and largest eigenvalue of dense. */
+  /** Smallest and largest eigenvalue of dense (of its symmetric part). */
   readonly lambdaMin: number;
   readonly lambdaMax: number;
-  /** lambdaMax / lambdaMin. */
+  /** lambdaMax / lambdaMin; Infinity when dense is not positive definite. */
   readonly condition: number;
-  /** The spec fast-check drew (printed on failure). */
-  readonly spec: OperatorSpec;
+  /** The spec fast-check drew (what a failure prints). */
+  readonly spec: OperatorSpec | KindOperatorSpec;
 }
 
-/** What fast-check draws and shrinks. */
+/** What fast-check draws and shrinks for a built-in structure. */
 export interface OperatorSpec {
   readonly structure: OperatorStructure;
   readonly rows: number;
@@ -69,77 +74,100 @@ export interface OperatorSpec {
 }
 
 export interface SpdOperatorOptions {
-  /** Structures to draw from (default all). */
-  structures?: readonly OperatorStructure[];
+  /** Built-in structures to draw from (default: all of them, or none when `kinds` is given). */
+  structures?: readonly OperatorStructure[] | undefined;
+  /**
+   * Kinds of your own to draw, each in every composition of `compositions`: alone, scaled,
+   * plus a diagonal, and as a block of a block-diagonal. They must give SPD operators.
+   */
+  kinds?: readonly OperatorKindGenerator[] | undefined;
+  /** The compositions kinds are drawn in (default all: KIND_COMPOSITIONS). */
+  compositions?: readonly KindComposition[] | undefined;
   /** Largest block dimension (rows, cols, factor order; default 4). */
-  maxDimension?: number;
+  maxDimension?: number | undefined;
   /** Most terms in a sum or blocks in a block-diagonal (default 4). */
-  maxTerms?: number;
+  maxTerms?: number | undefined;
   /**
    * Shift of every random SPD factor, R R^T / n + shift I (default 0.5): its eigenvalues lie
-   * in [shift, shift + ~4], which keeps the condition numbers float32 can handle.
+   * in [shift, shift + ~4], which keeps the condition numbers float32 can handle. Also the
+   * smallest entry of the diagonals composed with kinds.
    */
-  shift?: number;
+  shift?: number | undefined;
 }
 
 /** An arbitrary of SPD operators on `backend`, with their exact dense matrices. */
 export function spdOperator(backend: Backend, options: SpdOperatorOptions = {}): fc.Arbitrary<GeneratedOperator> {
-  const structures = options.structures ?? OPERATOR_STRUCTURES;
+  const kinds = options.kinds ?? [];
+  const structures = options.structures ?? (kinds.length > 0 ? [] : OPERATOR_STRUCTURES);
+  const shift = options.shift ?? 0.5;
   const maxDimension = options.maxDimension ?? 4;
-  const spec = fc.record({
-    structure: fc.constantFrom(...structures),
-    rows: fc.integer({ min: 1, max: maxDimension }),
-    cols: fc.integer({ min: 1, max: maxDimension }),
-    terms: fc.integer({ min: 2, max: Math.max(2, options.maxTerms ?? 4) }),
-    seed: fc.integer({ min: 0, max: 0x7fffffff }),
-    alpha: fc.double({ min: 0.25, max: 4, noNaN: true }),
-  });
-  return spec.map((s) => generateOperator(backend, s, options.shift ?? 0.5));
+  const arbitraries: fc.Arbitrary<GeneratedOperator>[] = kinds.map((kind) =>
+    kindSpecs(kind, options.compositions ?? KIND_COMPOSITIONS).map((spec) => generateKindOperator(backend, kind, spec, shift)),
+  );
+  if (structures.length > 0) {
+    const spec = fc.record({
+      structure: fc.constantFrom(...structures),
+      rows: fc.integer({ min: 1, max: maxDimension }),
+      cols: fc.integer({ min: 1, max: maxDimension }),
+      terms: fc.integer({ min: 2, max: Math.max(2, options.maxTerms ?? 4) }),
+      seed: fc.integer({ min: 0, max: 0x7fffffff }),
+      alpha: fc.double({ min: 0.25, max: 4, noNaN: true }),
+    });
+    arbitraries.unshift(spec.map((s) => generateOperator(backend, s, shift)));
+  }
+  if (arbitraries.length === 0) throw new RangeError('spdOperator: no structures and no kinds to draw from');
+  return arbitraries.length === 1 ? arbitraries[0] : fc.oneof(...arbitraries);
 }
 
-/** Builds the operator a spec describes, and its reference matrix. Deterministic in the spec. */
+/** Builds the operator a built-in spec describes, and its reference matrix. Deterministic in the spec. */
 export function generateOperator(backend: Backend, spec: OperatorSpec, shift = 0.5): GeneratedOperator {
-  const data = new HostData(backend, spec.seed, shift);
-  const { operator, dense } = build(data, spec);
-  const n = Math.sqrt(dense.length);
-  const { values } = referenceSymmetricEigen(dense, n);
+  const built = build(new HostData(backend, spec.seed, shift), spec);
+  return generated(built, spec, true);
+}
+
+/** Builds the operator of a kind's spec, and its reference matrix. Deterministic in the spec. */
+export function generateKindOperator(backend: Backend, generator: OperatorKindGenerator, spec: KindOperatorSpec, shift = 0.5): GeneratedOperator {
+  const built = buildKindOperator(backend, generator, spec, shift);
+  return generated(built, spec, built.fromReference);
+}
+
+/** One line naming a generated operator: its structure, shape, dtype and spec. */
+export function describeGenerated(g: GeneratedOperator): string {
+  const head = `${g.structure} ${formatShape(g.operator.shape)} ${g.operator.dtype}`;
+  const spec = g.spec;
+  if (!('composition' in spec)) {
+    return `${head} (spec: structure '${spec.structure}', rows ${spec.rows}, cols ${spec.cols}, terms ${spec.terms}, seed ${spec.seed}, alpha ${spec.alpha})`;
+  }
+  const parts = [`parameters ${short(fc.stringify(spec.parameters[0]))}`];
+  if (spec.composition === 'scaled') parts.push(`alpha ${spec.alpha}`);
+  if (spec.composition === 'plus-diagonal' || spec.composition === 'block-diagonal') parts.push(`seed ${spec.seed}`);
+  if (spec.composition === 'block-diagonal') parts.push(`second block's parameters ${short(fc.stringify(spec.parameters[1]))}`);
+  return `${head} (${parts.join(', ')})`;
+}
+
+function short(text: string, max = 300): string {
+  return text.length <= max ? text : `${text.slice(0, max)}...`;
+}
+
+function generated(built: Built, spec: OperatorSpec | KindOperatorSpec, fromReference: boolean): GeneratedOperator {
+  const n = Math.sqrt(built.dense.length);
+  const { values } = referenceSymmetricEigen(symmetricPart(built.dense, n), n);
   const lambdaMin = values[0];
   const lambdaMax = values[n - 1];
-  return { structure: spec.structure, operator, dense, n, lambdaMin, lambdaMax, condition: lambdaMax / lambdaMin, spec };
-}
-
-/** Seeded host data rounded to the backend's dtype, and its upload. */
-class HostData {
-  private readonly next: () => number;
-  private counter = 0;
-
-  constructor(
-    readonly backend: Backend,
-    readonly seed: number,
-    readonly shift: number,
-  ) {
-    this.next = mulberry32(seed);
-  }
-
-  /** A random SPD [n, n] matrix (as stored by the backend) and its tensor. */
-  spd(n: number): { host: Float64Array; tensor: Tensor } {
-    const host = rounded(randomSpd(n, this.seed * 7919 + ++this.counter, this.shift), this.backend.dtype);
-    return { host, tensor: this.backend.fromArray(host, [n, n]) };
-  }
-
-  /** Positive entries in [shift, shift + 2). */
-  positive(size: number): Float64Array {
-    return rounded(Float64Array.from({ length: size }, () => this.shift + 2 * this.next()), this.backend.dtype);
-  }
-}
-
-function rounded(values: Float64Array, dtype: DType): Float64Array {
-  return dtype === 'float32' ? values.map(Math.fround) : values;
-}
-
-interface Built {
-  operator: LinearOperator;
-  dense: Float64Array;
+  const g: GeneratedOperator = {
+    structure: spec.structure,
+    operator: built.operator,
+    dense: built.dense,
+    fromReference,
+    n,
+    lambdaMin,
+    lambdaMax,
+    condition: lambdaMin > 0 ? lambdaMax / lambdaMin : Infinity,
+    spec,
+  };
+  // fast-check prints a counterexample with this, instead of walking the operator's backend.
+  Object.defineProperty(g, fc.toStringMethod, { value: () => describeGenerated(g) });
+  return g;
 }
 
 function build(data: HostData, spec: OperatorSpec): Built {
@@ -155,11 +183,8 @@ function build(data: HostData, spec: OperatorSpec): Built {
       return kronecker(data, rows, cols);
     case 'gram':
       return gram(data, rows, cols);
-    case 'scaled': {
-      const inner = kronecker(data, rows, cols);
-      const alpha = rounded(Float64Array.of(spec.alpha), data.backend.dtype)[0];
-      return { operator: new ScaledOperator(alpha, inner.operator), dense: inner.dense.map((v) => alpha * v) };
-    }
+    case 'scaled':
+      return scaled(kronecker(data, rows, cols), spec.alpha, data.backend.dtype);
     case 'block-diagonal': {
       // Blocks of different structures and sizes: a whole model's parameters, in miniature.
       const leaves: ((r: number) => Built)[] = [
@@ -168,8 +193,7 @@ function build(data: HostData, spec: OperatorSpec): Built {
         (r) => kronecker(data, r, cols),
         (r) => gram(data, r, cols),
       ];
-      const blocks = Array.from({ length: terms }, (_, i) => leaves[(spec.seed + i) % leaves.length](1 + ((rows + i) % rows)));
-      return { operator: new BlockDiagonalOperator(blocks.map((b) => b.operator)), dense: blockDiagonalMatrix(blocks.map((b) => b.dense)) };
+      return blockDiagonal(Array.from({ length: terms }, (_, i) => leaves[(spec.seed + i) % leaves.length](1 + ((rows + i) % rows))));
     }
     case 'sum-of-diagonals':
       return sum(Array.from({ length: terms }, () => diagonal(data, rows * cols, [rows, cols])));
@@ -182,53 +206,4 @@ function build(data: HostData, spec: OperatorSpec): Built {
     case 'mixed-sum':
       return sum([kronecker(data, rows, cols), gram(data, rows, cols), diagonal(data, rows * cols, [rows, cols])]);
   }
-}
-
-function diagonal(data: HostData, size: number, shape: number[]): Built {
-  const d = data.positive(size);
-  return { operator: new DiagonalOperator(data.backend.fromArray(d, shape)), dense: diagonalMatrix(d) };
-}
-
-function dense(data: HostData, n: number): Built {
-  const m = data.spd(n);
-  return { operator: new DenseOperator(m.tensor, { psd: true }), dense: m.host };
-}
-
-function kronecker(data: HostData, rows: number, cols: number): Built {
-  const g = data.spd(rows);
-  const a = data.spd(cols);
-  return { operator: new KroneckerOperator(g.tensor, a.tensor, { psd: true }), dense: referenceKronecker(g.host, a.host, rows, cols) };
-}
-
-function gram(data: HostData, rows: number, cols: number): Built {
-  const a = data.spd(cols);
-  const eye = new Float64Array(rows * rows);
-  for (let i = 0; i < rows; i++) eye[i * rows + i] = 1;
-  return { operator: new GramOperator(a.tensor, rows, { psd: true }), dense: referenceKronecker(eye, a.host, rows, cols) };
-}
-
-function sum(parts: Built[]): Built {
-  const dense = new Float64Array(parts[0].dense.length);
-  for (const p of parts) for (let i = 0; i < dense.length; i++) dense[i] += p.dense[i];
-  return { operator: new SumOperator(parts.map((p) => p.operator)), dense };
-}
-
-function diagonalMatrix(d: Float64Array): Float64Array {
-  const n = d.length;
-  const m = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) m[i * n + i] = d[i];
-  return m;
-}
-
-function blockDiagonalMatrix(blocks: Float64Array[]): Float64Array {
-  const sizes = blocks.map((b) => Math.sqrt(b.length));
-  const n = sizes.reduce((a, b) => a + b, 0);
-  const m = new Float64Array(n * n);
-  let o = 0;
-  blocks.forEach((b, k) => {
-    const s = sizes[k];
-    for (let i = 0; i < s; i++) for (let j = 0; j < s; j++) m[(o + i) * n + o + j] = b[i * s + j];
-    o += s;
-  });
-  return m;
 }

@@ -2,16 +2,21 @@
  * Writing a merged checkpoint: shards planned from the tensor specs and a size limit, written
  * into a temporary folder beside the target, renamed into place only when every tensor is in.
  * A failed or interrupted merge leaves a hidden `.NAME.partial-*` folder at most, never
- * something that looks like a finished model.
+ * something that looks like a finished model; the folder holds an owner record until the rename,
+ * so a later run can tell a folder left by a killed merge (and remove it) from one being written
+ * (checkpoint/temporary-folders.ts). A refusal of the file system (ENOSPC, EFBIG, EACCES, ...)
+ * becomes a FileSystemError naming the file: the user's to fix, not a bug.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
+import { fileStep } from '../util/file-errors.js';
 import type { FloatArray } from '../safetensors/decode.js';
 import { tensorByteLength, type TensorSpec } from '../safetensors/layout.js';
 import { SafetensorsWriter } from '../safetensors/writer.js';
 import { INDEX_FILE, SINGLE_FILE } from './shard-index.js';
+import { OWNER_FILE, temporaryPrefix, writeOwner } from './temporary-folders.js';
 
 export interface ShardPlan {
   /** File name inside the output folder. */
@@ -84,22 +89,28 @@ export class CheckpointOutput {
       if (!force) throw new UserError(`output ${full} already exists; pass --force to replace it`);
       await checkReplaceable(full);
     }
-    await mkdir(dirname(full), { recursive: true });
-    const temp = join(dirname(full), `.${basename(full)}.partial-${randomBytes(4).toString('hex')}`);
-    await mkdir(temp);
+    await fileStep(dirname(full), 'create the output\'s parent folder', () => mkdir(dirname(full), { recursive: true }));
+    const temp = join(dirname(full), `${temporaryPrefix(full)}${randomBytes(4).toString('hex')}`);
+    await fileStep(temp, 'create the temporary output folder', () => mkdir(temp));
+    try {
+      await fileStep(join(temp, OWNER_FILE), 'write', () => writeOwner(temp));
+    } catch (e) {
+      await rm(temp, { recursive: true, force: true });
+      throw e;
+    }
     return new CheckpointOutput(full, temp, shards, metadata, force);
   }
 
   /** Writes a tensor, or the chunk of it that starts at element offset. */
   async writeFloats(name: string, values: FloatArray, offset = 0): Promise<void> {
     const entry = await this.writerFor(name);
-    if (await entry.writer.writeFloats(name, values, offset)) await this.done(entry);
+    if (await fileStep(entry.writer.path, 'write', () => entry.writer.writeFloats(name, values, offset))) await this.done(entry);
   }
 
   /** Writes a whole tensor's raw bytes. */
   async writeBytes(name: string, bytes: Uint8Array): Promise<void> {
     const entry = await this.writerFor(name);
-    if (await entry.writer.writeBytes(name, bytes)) await this.done(entry);
+    if (await fileStep(entry.writer.path, 'write', () => entry.writer.writeBytes(name, bytes))) await this.done(entry);
   }
 
   /** Writes the index (when sharded) and renames the folder into place. */
@@ -107,8 +118,11 @@ export class CheckpointOutput {
     for (const shard of this.shards) {
       if (shard.tensors.length === 0) {
         // A checkpoint with no tensors is still a valid file.
-        const w = await SafetensorsWriter.create(join(this.tempFolder, shard.file), [], this.metadata);
-        await w.close();
+        const file = join(this.tempFolder, shard.file);
+        await fileStep(file, 'write', async () => {
+          const w = await SafetensorsWriter.create(file, [], this.metadata);
+          await w.close();
+        });
       } else if (!this.completed.has(shard.file)) {
         throw new Error(`output: shard ${shard.file} is incomplete at commit`);
       }
@@ -119,16 +133,19 @@ export class CheckpointOutput {
       for (const n of names) weightMap[n] = this.shardOf.get(n)!.file;
       const total = this.shards.reduce((s, x) => s + x.bytes, 0);
       const index = { metadata: { total_size: total, ...this.metadata }, weight_map: weightMap };
-      await writeFile(join(this.tempFolder, INDEX_FILE), `${JSON.stringify(index, null, 2)}\n`);
+      const file = join(this.tempFolder, INDEX_FILE);
+      await fileStep(file, 'write', () => writeFile(file, `${JSON.stringify(index, null, 2)}\n`));
     }
+    // The owner record goes before the rename: the output holds the checkpoint alone.
+    await fileStep(join(this.tempFolder, OWNER_FILE), 'remove', () => rm(join(this.tempFolder, OWNER_FILE)));
     let old: string | undefined;
     if (await pathExists(this.target)) {
       if (!this.force) throw new UserError(`output ${this.target} appeared during the merge; pass --force to replace it`);
       await checkReplaceable(this.target);
       old = join(dirname(this.target), `.${basename(this.target)}.old-${randomBytes(4).toString('hex')}`);
-      await rename(this.target, old);
+      await fileStep(this.target, 'replace', () => rename(this.target, old!));
     }
-    await rename(this.tempFolder, this.target);
+    await fileStep(this.target, 'rename the finished output to', () => rename(this.tempFolder, this.target));
     this.finished = true;
     if (old !== undefined) await rm(old, { recursive: true, force: true });
   }
@@ -146,7 +163,8 @@ export class CheckpointOutput {
     if (shard === undefined) throw new Error(`output: tensor ${name} is not in the shard plan`);
     let entry = this.open.get(shard.file);
     if (entry === undefined) {
-      const writer = await SafetensorsWriter.create(join(this.tempFolder, shard.file), shard.tensors, this.metadata);
+      const file = join(this.tempFolder, shard.file);
+      const writer = await fileStep(file, 'create', () => SafetensorsWriter.create(file, shard.tensors, this.metadata));
       entry = { writer, left: shard.tensors.length };
       this.open.set(shard.file, entry);
     }
@@ -158,7 +176,7 @@ export class CheckpointOutput {
     if (entry.left === 0) {
       const file = basename(entry.writer.path);
       this.open.delete(file);
-      await entry.writer.close();
+      await fileStep(entry.writer.path, 'write', () => entry.writer.close());
       this.completed.add(file);
     }
   }

@@ -1,4 +1,5 @@
 /** The text of `mats merge --dry-run` and `mats validate`. */
+import { describeTemporaryFolder } from '../checkpoint/temporary-folders.js';
 import type { MergePlan } from '../pipeline/plan.js';
 import { formatBytes, formatShape } from '../util/format.js';
 
@@ -31,5 +32,8 @@ export function describePlan(plan: MergePlan, withTensors: boolean): string {
   lines.push(`estimated peak working memory: ${formatBytes(plan.memory.peakBytes)} (set by ${plan.memory.peakTensor || 'nothing'}; plus Node's own ~50 MB)`);
   lines.push(`input to read: ${formatBytes(plan.inputBytes)} per pass`);
   lines.push(`output: ${plan.outputPath}, ${formatBytes(plan.outputBytes)} in ${plan.shards.length} file${plan.shards.length === 1 ? '' : 's'}${plan.force ? ' (replacing what is there: --force)' : ''}`);
+  if (plan.allowNonFinite) lines.push('non-finite values: allowed (--allow-nonfinite): NaN and Inf are merged with a warning');
+  for (const folder of plan.temporaryFolders) lines.push(describeTemporaryFolder(folder));
+  lines.push(...plan.warnings);
   return lines.join('\n');
 }

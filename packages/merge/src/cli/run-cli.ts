@@ -1,6 +1,7 @@
 /**
  * The `mats` command line: merge, inspect, validate. Exit status 0 on success, 1 on a user
- * error (one "error: ..." message on stderr, the stack only with --verbose), 2 on a bug.
+ * error (one "error: ..." message on stderr, the stack only with --verbose), 2 on a bug,
+ * 128 + N when signal N stopped a merge (cli/exit-codes.ts).
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
@@ -8,7 +9,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
 import { loadConfig } from '../config/load.js';
-import { UserError } from '../errors.js';
+import { FileSystemError, UserError } from '../errors.js';
+import { asFileSystemError } from '../util/file-errors.js';
 import { allMethods } from '../methods/registry.js';
 import { planMerge, type MergePlan } from '../pipeline/plan.js';
 import { runMerge, type MergeEvent } from '../pipeline/run.js';
@@ -16,8 +18,10 @@ import { formatBytes } from '../util/format.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { describePlan } from './describe-plan.js';
+import { describeFailure, STOP_SIGNALS } from './exit-codes.js';
 import { inspectCheckpoint } from './inspect.js';
 import { createProgress } from './progress.js';
+import { isSupervisedChild, reportToSupervisor } from './supervise.js';
 
 export interface CliIo {
   readonly stdout: NodeJS.WriteStream;
@@ -27,7 +31,7 @@ export interface CliIo {
 const USAGE = `usage: mats <command> [options]
 
 commands:
-  mats merge CONFIG [--out DIR] [--dry-run] [--json-log FILE] [--quiet] [--force]
+  mats merge CONFIG [--out DIR] [--dry-run] [--json-log FILE] [--quiet] [--force] [--allow-nonfinite]
       merge the models a YAML config names; --dry-run prints the plan and writes nothing
   mats validate CONFIG [--out DIR]
       the checks of --dry-run alone: config, inputs, statistics, output (from headers only)
@@ -39,14 +43,16 @@ options:
   --dry-run         print the plan (tensors, method per tensor, memory, output size); write nothing
   --json-log FILE   one JSON line per tensor (name, method, seconds, solver report)
   --quiet           no progress, only errors and the final line
-  --force           replace an existing output folder
+  --force           replace an existing output folder (never one that is or holds an input)
+  --allow-nonfinite merge inputs that hold NaN or Inf (with a warning) instead of refusing them
   --verbose         print stack traces of errors
   --help, --version
 
 methods:
 ${allMethods().map((m) => `  ${m.name.padEnd(16)} ${m.summary}`).join('\n')}
 
-Exit status: 0 success, 1 user error (message on stderr), 2 internal error.`;
+Exit status: 0 success, 1 user error (message on stderr), 2 internal error (a bug),
+130 / 143 interrupted by SIGINT / SIGTERM (the partial output is removed).`;
 
 const COMMANDS = ['merge', 'validate', 'inspect', 'help'];
 
@@ -56,15 +62,9 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
   try {
     return await dispatch(argv, io);
   } catch (e) {
-    if (e instanceof UserError) {
-      io.stderr.write(`error: ${e.message}\n`);
-      if (verbose && e.stack !== undefined) io.stderr.write(`${e.stack}\n`);
-      return 1;
-    }
-    const err = e as Error;
-    io.stderr.write(`internal error: ${err?.message ?? String(e)}\n`);
-    io.stderr.write(verbose ? `${err?.stack ?? ''}\n` : 'this is a bug in mats; run again with --verbose for the stack trace and report it\n');
-    return 2;
+    const failure = describeFailure(e, verbose);
+    io.stderr.write(failure.text);
+    return failure.code;
   }
 }
 
@@ -105,12 +105,13 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     'json-log': { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
     force: { type: 'boolean' },
+    'allow-nonfinite': { type: 'boolean' },
   });
   if (values.help) return help(io);
   if (command === 'validate' && (values['dry-run'] || values['json-log'] !== undefined)) throw new UserError('validate takes only CONFIG and --out');
   const config = await loadConfig(single(positionals, command, 'CONFIG'));
   const out = values.out === undefined ? undefined : resolve(values.out as string);
-  const plan = await planMerge(config, { out, force: values.force === true });
+  const plan = await planMerge(config, { out, force: values.force === true, allowNonFinite: values['allow-nonfinite'] === true });
   try {
     if (command === 'validate') {
       io.stdout.write(`${describePlan(plan, false)}\nvalid: nothing wrong found in the config, inputs, statistics or output\n`);
@@ -130,19 +131,35 @@ async function merge(plan: MergePlan, io: CliIo, options: { quiet: boolean; json
   const progress = createProgress(io.stderr, options.quiet ? 'quiet' : io.stderr.isTTY ? 'bar' : 'lines');
   // Say where the arithmetic runs: a gpu backend may have fallen back to a CPU mode of gpu.js.
   if (!options.quiet) io.stderr.write(`backend: ${plan.backend.name} (${plan.backend.mode}), precision ${plan.config.precision}\n`);
+  const controller = new AbortController();
   let log: WriteStream | undefined;
+  let logError: unknown;
+  const closeLog = async () => {
+    if (log !== undefined) await new Promise<void>((resolve) => log!.end(resolve));
+    log = undefined;
+  };
   if (options.jsonLog !== undefined) {
     log = createWriteStream(options.jsonLog);
     await new Promise<void>((resolve, reject) => {
       log!.once('open', () => resolve());
-      log!.once('error', (e) => reject(new UserError(`--json-log ${options.jsonLog}: cannot write (${(e as NodeJS.ErrnoException).code ?? e.message})`)));
+      log!.once('error', (e) => reject(asFileSystemError(e, options.jsonLog, 'write the --json-log file')));
+    });
+    // A write that fails later (a full disk) stops the merge with the same one-line error.
+    log.on('error', (e) => {
+      logError = asFileSystemError(e, options.jsonLog, 'write the --json-log file');
+      controller.abort(logError);
     });
   }
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // A supervised child keeps the default action of these signals: its parent cleans up (supervise.ts).
+  // In process, a signal aborts the merge between jobs (a second one ends the process at once).
+  const onSignal = (signal: NodeJS.Signals) => controller.abort(signal);
+  const listening = !isSupervisedChild();
+  if (listening) for (const s of STOP_SIGNALS) process.once(s, onSignal);
+  // The supervisor was killed: stop at the next await rather than merge unwatched.
+  const onDisconnect = () => controller.abort('SIGHUP');
+  if (!listening) process.once('disconnect', onDisconnect);
   const onEvent = (e: MergeEvent) => {
+    if (e.type === 'output') reportToSupervisor({ type: 'output', temporaryFolder: e.temporaryFolder });
     progress.onEvent(e);
     if (log !== undefined && e.type === 'tensor') {
       const { type: _type, ...line } = e;
@@ -153,6 +170,9 @@ async function merge(plan: MergePlan, io: CliIo, options: { quiet: boolean; json
   try {
     const summary = await runMerge(plan, { onEvent, signal: controller.signal });
     progress.stop();
+    await closeLog();
+    // The log failed after the last job: the checkpoint is whole, the log is not.
+    if (logError instanceof FileSystemError) throw new FileSystemError(logError.file, logError.code, `${logError.message}; the merge itself finished: ${summary.outputPath} is complete`);
     const rate = summary.inputBytesRead / 1e9 / Math.max(summary.seconds, 1e-9);
     io.stdout.write(
       `wrote ${summary.outputPath}: ${summary.merged} tensors merged, ${summary.copied} copied, ${formatBytes(summary.outputBytes)} ` +
@@ -161,9 +181,9 @@ async function merge(plan: MergePlan, io: CliIo, options: { quiet: boolean; json
     return 0;
   } finally {
     progress.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    if (log !== undefined) await new Promise<void>((resolve) => log!.end(resolve));
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
+    process.off('disconnect', onDisconnect);
+    await closeLog();
   }
 }
 

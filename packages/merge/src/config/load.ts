@@ -8,6 +8,7 @@ import { parseDocument } from 'yaml';
 import { UserError, ValidationError } from '../errors.js';
 import { findMethod, methodNames } from '../methods/registry.js';
 import { didYouMean } from '../util/did-you-mean.js';
+import { withoutNullKeys } from './null-keys.js';
 import { configSchema, type OutputDType, type RawConfig } from './schema.js';
 import { formatIssues } from './zod-issues.js';
 
@@ -29,11 +30,16 @@ export interface MergeConfig {
   readonly precision: 'float32' | 'float64';
   readonly seed: number;
   readonly aliases: Readonly<Record<string, readonly string[]>>;
+  /** Merge inputs holding NaN or Inf, with a warning, instead of refusing them (pipeline/nonfinite.ts). */
+  readonly allowNonFinite: boolean;
   /** The config file (absolute), or '<inline>'. */
   readonly source: string;
   /** The config text as given, recorded in the output's metadata. */
   readonly text: string;
 }
+
+/** yaml's default: the most alias references a document may expand. */
+const MAX_ALIAS_COUNT = 100;
 
 /** Parses config text; relative paths resolve against baseDir. */
 export function parseConfig(text: string, source: string, baseDir: string): MergeConfig {
@@ -41,7 +47,13 @@ export function parseConfig(text: string, source: string, baseDir: string): Merg
   if (doc.errors.length > 0) {
     throw new ValidationError(`${source} is not valid YAML`, doc.errors.map((e) => e.message));
   }
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    // Aliases are expanded here; yaml stops one that expands without bound ("billion laughs").
+    raw = withoutNullKeys(doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }));
+  } catch (e) {
+    throw new UserError(`${source}: ${(e as Error).message.startsWith('Excessive alias count') ? 'its YAML aliases (*name) expand into too many values (the YAML parser stops at "Excessive alias count"); write the values out, or refer to an anchor less often' : `cannot read the YAML: ${(e as Error).message}`}`);
+  }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new UserError(`${source}: a config is a YAML mapping with at least method and models`);
   }
@@ -81,6 +93,7 @@ function normalise(c: RawConfig, source: string, text: string, baseDir: string):
     precision: c.precision,
     seed: c.seed,
     aliases,
+    allowNonFinite: c.allow_nonfinite,
     source,
     text,
   };

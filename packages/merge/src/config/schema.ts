@@ -1,7 +1,8 @@
 /**
  * The merge config (YAML). Keys (more may be added):
  *   method; base; models: [{path, stats?, weight?}]; parameters: {method knobs};
- *   output: {path, dtype, shard_size}; backend: cpu | gpu; precision; seed; aliases.
+ *   output: {path, dtype, shard_size}; backend: cpu | gpu; precision; seed; aliases;
+ *   allow_nonfinite.
  * Method parameters are validated by the method's own schema (methods/*.ts).
  */
 import { z } from 'zod';
@@ -66,6 +67,8 @@ export const configSchema = z
     seed: z.number().int().gte(0).lte(2 ** 32 - 1).default(0),
     /** Tied weights: tensor -> names it may be stored under instead (adds to the defaults). */
     aliases: z.record(z.string(), z.union([z.string(), z.array(z.string())])).default({}),
+    /** Merge inputs that hold NaN or Inf (with a warning) instead of refusing them. */
+    allow_nonfinite: z.boolean().default(false),
   })
   .superRefine((c, ctx) => {
     if (c.models.length > 0 && c.models.every((m) => m.weight === 0)) ctx.addIssue({ code: 'custom', path: ['models'], message: 'every model has weight 0; at least one weight must be positive' });

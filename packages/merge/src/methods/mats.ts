@@ -109,12 +109,12 @@ export const mats = defineMethod({
   // Inputs aside: the rhs, x0, x, CG's four work vectors, a term, a theta upload, the running
   // sum and one model's C_i (a Diagonal; Gram and Kronecker factors count as statistics).
   workingBytes: (length) => length * 8 * 12,
-  async merge(job, { parameters: p, backend, nested, log }) {
+  async merge(job, { parameters: p, backend, nested, log, signal }) {
     const options = { shrink: p.shrink, damping: p.damping, floor: DEFAULT_FISHER_FLOOR };
     return mergeInSubspace(job, p.subspace, backend, options, async (system, subspace, models) => {
       const x0 = await initialGuess(job, p, nested.init, backend, system.shape);
       try {
-        const result = solve(system.system, system.rhs, solveOptions(p, subspace, x0));
+        const result = solve(system.system, system.rhs, { ...solveOptions(p, subspace, x0), signal });
         const values = backend.toArray(result.x);
         backend.dispose(result.x);
         const report = solveReport(job.name, subspace, result, log);

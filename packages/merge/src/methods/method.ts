@@ -116,6 +116,11 @@ export interface MethodRuntime {
   readonly precision: Precision;
   /** The config's seed (0 by default): methods that draw random numbers derive theirs from it. */
   readonly seed: number;
+  /**
+   * Aborted when the merge is interrupted: a long solve passes it on (core's PCG stops between
+   * iterations); the pipeline also stops between jobs.
+   */
+  readonly signal?: AbortSignal;
   /** A message for the user (stderr, and the JSON log). */
   log(message: string): void;
 }

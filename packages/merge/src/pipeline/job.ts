@@ -4,6 +4,8 @@
  */
 import type { StatisticKind, TensorJob } from '../methods/method.js';
 import type { FloatArray, Precision } from '../safetensors/decode.js';
+import { asFileSystemError } from '../util/file-errors.js';
+import type { NonFiniteGuard } from './nonfinite.js';
 import type { PlannedTensor, TensorSource } from './sources.js';
 
 export class InputJob implements TensorJob {
@@ -22,6 +24,8 @@ export class InputJob implements TensorJob {
     readonly length: number,
     readonly precision: Precision,
     readonly weights: readonly number[],
+    /** Checks the weights read (base and models) for NaN and Inf; statistics are checked in planMerge. */
+    private readonly guard?: NonFiniteGuard,
   ) {
     this.name = tensor.name;
     this.shape = tensor.shape;
@@ -34,13 +38,13 @@ export class InputJob implements TensorJob {
   base(): Promise<FloatArray> {
     const source = this.tensor.base;
     if (source === undefined) return Promise.reject(new Error(`tensor ${this.name}: the method read the base, but the config names none`));
-    return this.read('base', source, true);
+    return this.read('base', source, true, 'base');
   }
 
   model(i: number): Promise<FloatArray> {
     const source = this.tensor.models[i];
     if (source === undefined) return Promise.reject(new RangeError(`tensor ${this.name}: no model ${i} (there are ${this.modelCount})`));
-    return this.read(`model ${i}`, source, true);
+    return this.read(`model ${i}`, source, true, `models[${i}]`);
   }
 
   hasStatistic(i: number, kind: StatisticKind): boolean {
@@ -65,10 +69,21 @@ export class InputJob implements TensorJob {
     for (const p of pending) p.catch(() => undefined);
   }
 
-  private read(key: string, source: TensorSource, ranged: boolean): Promise<FloatArray> {
+  /** role: the input's name in the config ("models[1]") when its values are checked for NaN and Inf. */
+  private read(key: string, source: TensorSource, ranged: boolean, role?: string): Promise<FloatArray> {
     let p = this.cache.get(key);
     if (p === undefined) {
-      p = source.checkpoint.readFloats(source.name, this.precision, ranged ? { offset: this.offset, length: this.length } : undefined);
+      const file = source.checkpoint.get(source.name)?.file ?? source.checkpoint.path;
+      const offset = ranged ? this.offset : 0;
+      p = source.checkpoint.readFloats(source.name, this.precision, ranged ? { offset, length: this.length } : undefined).then(
+        (values) => {
+          if (role !== undefined) this.guard?.input(role, file, source.name, source.shape, values, offset);
+          return values;
+        },
+        (e: unknown) => {
+          throw asFileSystemError(e, file, 'read');
+        },
+      );
       this.cache.set(key, p);
     }
     return p;

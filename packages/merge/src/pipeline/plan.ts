@@ -7,6 +7,7 @@
 import type { Backend } from '@mats/core';
 import { Checkpoint, DEFAULT_ALIASES, type AliasMap } from '../checkpoint/checkpoint.js';
 import { pathExists, planShards, type ShardPlan } from '../checkpoint/output.js';
+import { findTemporaryFolders, type TemporaryFolder } from '../checkpoint/temporary-folders.js';
 import type { MergeConfig } from '../config/load.js';
 import { ValidationError } from '../errors.js';
 import type { StatisticKind, TensorDescriptor } from '../methods/method.js';
@@ -16,6 +17,7 @@ import { formatShape, listSome } from '../util/format.js';
 import { naturalCompare } from '../util/natural-order.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { createBackend } from './backend.js';
+import { outputOverlapsInputs, type NamedInput } from './output-overlap.js';
 import { checkStatisticsHeaders, checkStatisticsValues, type StatisticToCheck } from './statistics-checks.js';
 import { bindMethod, bindingsInOrder, isElementwise, requiresBase, statisticNeeds, workingBytes, type MethodBinding } from './bind.js';
 import type { PlannedTensor, TensorSource } from './sources.js';
@@ -34,6 +36,8 @@ export interface PlanOptions {
   readonly force?: boolean;
   /** Elements per job for elementwise methods. */
   readonly chunkElements?: number;
+  /** Merge inputs that hold NaN or Inf, with a warning (also config.allowNonFinite). */
+  readonly allowNonFinite?: boolean;
 }
 
 export interface MemoryEstimate {
@@ -60,6 +64,12 @@ export interface MergePlan {
   readonly inputBytes: number;
   readonly memory: MemoryEstimate;
   readonly metadata: Readonly<Record<string, string>>;
+  /** NaN and Inf in the inputs are merged with a warning instead of refused (pipeline/nonfinite.ts). */
+  readonly allowNonFinite: boolean;
+  /** Found while planning, for the user: non-finite statistics under allowNonFinite. */
+  readonly warnings: readonly string[];
+  /** Temporary folders of earlier merges into the same output (checkpoint/temporary-folders.ts); the merge removes the stale ones. */
+  readonly temporaryFolders: readonly TemporaryFolder[];
   /** Closes every input file. */
   close(): Promise<void>;
 }
@@ -111,9 +121,20 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
     }
   }
 
+  const warnings: string[] = [];
+  const allowNonFinite = options.allowNonFinite === true || config.allowNonFinite;
   const outputPath = options.out ?? config.output.path;
+  let temporaryFolders: TemporaryFolder[] = [];
   if (outputPath === undefined) problems.add('output.path: no output folder; set output.path in the config or pass --out DIR');
-  else if (!options.force && (await pathExists(outputPath))) problems.add(`output ${outputPath} already exists; pass --force to replace it`);
+  else {
+    const overlaps = await outputOverlapsInputs(outputPath, namedInputs(config));
+    for (const p of overlaps) problems.add(p);
+    if (overlaps.length === 0 && !options.force && (await pathExists(outputPath))) problems.add(`output ${outputPath} already exists; pass --force to replace it`);
+    temporaryFolders = await findTemporaryFolders(outputPath);
+    for (const folder of temporaryFolders) {
+      if (folder.state === 'running') problems.add(`output ${outputPath}: another merge is writing it: ${folder.path} (${folder.reason}); wait for it to finish, or stop it`);
+    }
+  }
 
   const backend = await createBackend(config.backend, config.precision);
   if ('problem' in backend) problems.add(backend.problem);
@@ -232,7 +253,7 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
       });
     }
   }
-  await checkStatisticsValues(toCheck, problems);
+  await checkStatisticsValues(toCheck, problems, { allow: allowNonFinite, warn: (w) => warnings.push(w) });
 
   const all = problems.all();
   if (all.length > 0 || binding === undefined || 'problem' in backend || outputPath === undefined) {
@@ -263,8 +284,23 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
     inputBytes,
     memory: estimateMemory(tensors, binding, elementwise, chunkElements, config.precision === 'float64' ? 8 : 4, usesBase),
     metadata,
+    allowNonFinite,
+    warnings,
+    temporaryFolders,
     close: closeAll,
   };
+}
+
+/** Every path the config reads: the output may be none of them, nor hold one. */
+function namedInputs(config: MergeConfig): NamedInput[] {
+  const inputs: NamedInput[] = [];
+  if (config.base !== undefined) inputs.push({ role: 'base', path: config.base });
+  config.models.forEach((m, i) => {
+    inputs.push({ role: `models[${i}]`, path: m.path });
+    if (m.stats !== undefined) inputs.push({ role: `models[${i}].stats`, path: m.stats });
+  });
+  inputs.push({ role: 'the config', path: config.source }); // '<inline>' resolves to nothing: skipped
+  return inputs;
 }
 
 /** Names a statistics key of model i may use for each merged tensor (the reference's, and model i's own under tied weights), with the tensor's shape. */

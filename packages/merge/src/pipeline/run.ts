@@ -2,14 +2,18 @@
  * Running a plan: the methods' preparation passes, then tensor by tensor (chunk by chunk for
  * elementwise methods) read -> merge -> write -> free, with the next job's reads in flight
  * while the current one computes. Output goes to a temporary folder renamed at the end; any
- * failure or interruption removes it.
+ * failure or interruption removes it. Every weight read and every merged value written is checked
+ * for NaN and Inf (pipeline/nonfinite.ts); temporary folders left by killed merges into the same
+ * output are removed first (checkpoint/temporary-folders.ts).
  */
 import { CheckpointOutput } from '../checkpoint/output.js';
-import { UserError } from '../errors.js';
+import { describeTemporaryFolder, removeIfStale } from '../checkpoint/temporary-folders.js';
+import { FileSystemError, InterruptedError, UserError } from '../errors.js';
 import type { BoundMethod, MethodRuntime, TensorJob, TensorReport, TensorResult } from '../methods/method.js';
 import { dtypeBytes, isReadableDType } from '../safetensors/dtype.js';
 import { bindingsInOrder, statisticNeeds, type MethodBinding } from './bind.js';
 import { InputJob } from './job.js';
+import { NonFiniteGuard } from './nonfinite.js';
 import type { MergePlan } from './plan.js';
 import type { PlannedTensor } from './sources.js';
 
@@ -29,11 +33,17 @@ export type MergeEvent =
       readonly chunks: number;
       readonly report?: TensorReport;
     }
-  | { readonly type: 'log'; readonly message: string };
+  | { readonly type: 'log'; readonly message: string }
+  /** The temporary folder the output is written into (renamed to target at the end, removed on failure). */
+  | { readonly type: 'output'; readonly temporaryFolder: string; readonly target: string };
 
 export interface RunOptions {
   readonly onEvent?: (event: MergeEvent) => void;
-  /** Aborting stops between jobs and removes the temporary output. */
+  /**
+   * Aborting stops between jobs (and a PCG solve between iterations) and removes the temporary
+   * output; the merge throws InterruptedError (a signal name such as 'SIGINT' as the abort reason
+   * is kept in it), or the reason itself when it is a UserError.
+   */
   readonly signal?: AbortSignal;
 }
 
@@ -86,9 +96,14 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
   let passes = 0;
 
   const checkAborted = () => {
-    if (options.signal?.aborted) throw new UserError('merge interrupted; nothing was written');
+    if (!options.signal?.aborted) return;
+    const reason: unknown = options.signal.reason;
+    if (reason instanceof UserError) throw reason;
+    const signal = typeof reason === 'string' && reason.startsWith('SIG') ? (reason as NodeJS.Signals) : undefined;
+    throw new InterruptedError(`merge interrupted${signal !== undefined ? ` by ${signal}` : ''}; nothing was written`, signal);
   };
-  const makeJob = (item: Extract<WorkItem, { kind: 'job' }>) => new InputJob(item.tensor, item.index, item.offset, item.length, plan.config.precision, weights);
+  const guard = new NonFiniteGuard({ allow: plan.allowNonFinite, warn: (message) => emit({ type: 'log', message }) });
+  const makeJob = (item: Extract<WorkItem, { kind: 'job' }>) => new InputJob(item.tensor, item.index, item.offset, item.length, plan.config.precision, weights, guard);
 
   /** Jobs in plan order, each prefetching the next one's inputs. */
   async function* jobPass(label: string): AsyncGenerator<TensorJob> {
@@ -115,12 +130,21 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
     backend: plan.backend,
     precision: plan.config.precision,
     seed: plan.config.seed,
+    signal: options.signal,
     log: (message) => emit({ type: 'log', message }),
   };
 
+  for (const message of plan.warnings) emit({ type: 'log', message });
+  for (const folder of plan.temporaryFolders) {
+    if (folder.state !== 'stale') emit({ type: 'log', message: describeTemporaryFolder(folder) });
+    else if (await removeIfStale(folder)) emit({ type: 'log', message: `removed ${describeTemporaryFolder(folder).replace(/; mats merge removes it.*$/, '')}` });
+  }
+
   // Bind every method in the tree to its state; nested methods are prepared first.
   const bound = new Map<MethodBinding, BoundMethod>();
+  checkAborted();
   const output = await CheckpointOutput.create(plan.outputPath, plan.shards, plan.metadata, plan.force);
+  emit({ type: 'output', temporaryFolder: output.tempFolder, target: output.target });
   try {
     for (const b of bindingsInOrder(plan.binding)) {
       const state = b.method.prepare === undefined ? undefined : await b.method.prepare({ ...runtime, parameters: b.parameters, tensors: plan.merged, modelCount: plan.config.models.length, weights, pass: jobPass });
@@ -167,6 +191,7 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
         next = following === undefined ? undefined : makeJob(following);
         next?.prefetch(plan.usesBase, usesStatistics);
         const result = checkResult(await root.merge(job), job, plan.binding.method.name);
+        guard.output(plan.binding.method.name, item.tensor.name, item.tensor.shape, item.tensor.outputDtype, result.values, item.offset);
         await output.writeFloats(item.tensor.name, result.values, item.offset);
         if (result.report !== undefined) report = { ...report, ...result.report };
         if (item.last) {
@@ -182,6 +207,7 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
     await output.commit();
   } catch (e) {
     await output.abort();
+    if (e instanceof FileSystemError) throw new FileSystemError(e.file, e.code, `${e.message}; the partial output was removed, nothing was written`, { cause: e.cause });
     throw e;
   }
   return {

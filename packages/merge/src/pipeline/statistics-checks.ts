@@ -4,7 +4,8 @@
  *     reference, and has the shape its kind needs for that tensor (fisher: the tensor's shape;
  *     input_gram [in, in] and grad_gram [out, out] of a 2-D [out, in] weight; fisher_block
  *     [d, d] of a 1-D parameter); metadata n_examples, when present, is a positive integer;
- *   - from the values of every statistic the method will use: finite; a diagonal Fisher has no
+ *   - from the values of every statistic the method will use: finite (pipeline/nonfinite.ts's rule:
+ *     a problem, or a warning under --allow-nonfinite); a diagonal Fisher has no
  *     negative entry; a Gram or Fisher block is symmetric and has no negative diagonal entry
  *     (both hold for any positive semi-definite matrix; a full PSD check would cost a
  *     factorization per matrix, which the solve pays later anyway).
@@ -19,7 +20,8 @@ import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import type { StatisticKind } from '../methods/method.js';
 import type { SafetensorsDType } from '../safetensors/dtype.js';
 import { didYouMean } from '../util/did-you-mean.js';
-import { formatShape } from '../util/format.js';
+import { formatIndex, formatShape } from '../util/format.js';
+import { ALLOW_HINT, firstNonFinite, type NonFinitePolicy } from './nonfinite.js';
 import type { TensorSource } from './sources.js';
 
 export const STATISTIC_KINDS: readonly StatisticKind[] = ['fisher', 'input_gram', 'grad_gram', 'fisher_block'];
@@ -103,11 +105,19 @@ export interface StatisticToCheck {
 /** Elements read at once for the elementwise checks of a diagonal Fisher. */
 const CHUNK = 1 << 20;
 
+/** How a fault is reported: a problem grouped under its subject, or (non-finite, allowed) a warning. */
+interface FaultSink {
+  report(subject: string, item: string): void;
+  /** A non-finite entry: a problem by default, a warning under --allow-nonfinite. Returns whether the checks of this statistic go on. */
+  nonFinite(item: string): boolean;
+}
+
 /**
  * Reads every listed statistic once (one at a time: memory stays at one statistic) and reports each
- * fault: non-finite entries, negative Fisher entries, asymmetric or negative-diagonal Grams.
+ * fault: non-finite entries (the one rule of pipeline/nonfinite.ts: a problem unless allowed,
+ * then a warning), negative Fisher entries, asymmetric or negative-diagonal Grams.
  */
-export async function checkStatisticsValues(items: readonly StatisticToCheck[], problems: ProblemSink): Promise<void> {
+export async function checkStatisticsValues(items: readonly StatisticToCheck[], problems: ProblemSink, nonFinite: NonFinitePolicy = { allow: false, warn: () => undefined }): Promise<void> {
   const seen = new Set<string>();
   const unique = items.filter((it) => {
     const id = `${it.source.checkpoint.path}\u0000${it.source.name}`;
@@ -115,37 +125,61 @@ export async function checkStatisticsValues(items: readonly StatisticToCheck[], 
     seen.add(id);
     return true;
   });
+  let refused = false;
   for (const item of unique) {
     const { source, kind, where } = item;
+    const sink: FaultSink = {
+      report: (subject, text) => problems.group(`${where}: ${subject}`, text),
+      nonFinite(text) {
+        if (nonFinite.allow) {
+          nonFinite.warn(`warning: ${where}: non-finite statistic ${text} (--allow-nonfinite: merged anyway)`);
+          return false;
+        }
+        refused = true;
+        problems.group(`${where}: non-finite values`, text);
+        return false;
+      },
+    };
     if (kind === 'fisher') {
-      await checkDiagonalFisher(source, (subject, text) => problems.group(`${where}: ${subject}`, text));
+      await checkDiagonalFisher(source, sink);
     } else {
       const m = (await source.checkpoint.readFloats(source.name, 'float64')) as Float64Array;
-      checkSymmetricMatrix(m, source.shape[0], source.dtype, source.name, (subject, text) => problems.group(`${where}: ${subject}`, text));
+      checkSymmetricMatrix(m, source.shape[0], source.dtype, source.name, sink.report, sink.nonFinite);
     }
   }
+  if (refused) problems.add(`non-finite statistics: fix them, or ${ALLOW_HINT}`);
 }
 
-async function checkDiagonalFisher(source: TensorSource, report: (subject: string, item: string) => void): Promise<void> {
+async function checkDiagonalFisher(source: TensorSource, sink: FaultSink): Promise<void> {
   const size = source.shape.reduce((a, b) => a * b, 1);
   for (let offset = 0; offset < size; offset += CHUNK) {
     const length = Math.min(CHUNK, size - offset);
     const values = await source.checkpoint.readFloats(source.name, 'float64', { offset, length });
+    const bad = firstNonFinite(values);
+    if (bad >= 0 && !sink.nonFinite(`${source.name} ${values[bad]} at ${formatIndex(offset + bad, source.shape)}`)) return;
     for (let j = 0; j < length; j++) {
       const v = values[j];
-      if (!Number.isFinite(v)) return report('non-finite values', `${source.name} ${v} at ${at(offset + j, source.shape)}`);
-      if (v < 0) return report('negative diagonal Fisher entries (a Fisher is a mean of squares)', `${source.name} ${v} at ${at(offset + j, source.shape)}`);
+      if (v < 0) return sink.report('negative diagonal Fisher entries (a Fisher is a mean of squares)', `${source.name} ${v} at ${formatIndex(offset + j, source.shape)}`);
     }
   }
 }
 
-/** Checks an [n, n] Gram or Fisher block; reports its first fault. */
-export function checkSymmetricMatrix(m: Float64Array, n: number, dtype: SafetensorsDType, name: string, report: (subject: string, item: string) => void): void {
+/**
+ * Checks an [n, n] Gram or Fisher block; reports its first fault. A non-finite entry goes to
+ * nonFinite (default: reported like the other faults), which ends the checks.
+ */
+export function checkSymmetricMatrix(
+  m: Float64Array,
+  n: number,
+  dtype: SafetensorsDType,
+  name: string,
+  report: (subject: string, item: string) => void,
+  nonFinite: (item: string) => boolean = (item) => (report('non-finite values', item), false),
+): void {
+  const bad = firstNonFinite(m);
+  if (bad >= 0 && !nonFinite(`${name} ${m[bad]} at ${formatIndex(bad, [n, n])}`)) return;
   let scale = 0;
-  for (let k = 0; k < m.length; k++) {
-    if (!Number.isFinite(m[k])) return report('non-finite values', `${name} ${m[k]} at [${Math.floor(k / n)}, ${k % n}]`);
-    scale = Math.max(scale, Math.abs(m[k]));
-  }
+  for (let k = 0; k < m.length; k++) scale = Math.max(scale, Math.abs(m[k]));
   for (let i = 0; i < n; i++) {
     if (m[i * n + i] < 0) return report('negative diagonal entries (not positive semi-definite)', `${name} ${m[i * n + i]} at [${i}, ${i}]`);
   }
@@ -176,14 +210,4 @@ const UNIT_ROUNDOFF: Partial<Record<SafetensorsDType, number>> = { F64: 2 ** -53
 /** tau of the module comment: max(1e-4, 4 u). */
 export function symmetryTolerance(dtype: SafetensorsDType): number {
   return Math.max(1e-4, 4 * (UNIT_ROUNDOFF[dtype] ?? 2 ** -24));
-}
-
-/** A flat index as a multi-index "[i, j]" of shape. */
-function at(flat: number, shape: readonly number[]): string {
-  const idx: number[] = [];
-  for (let d = shape.length - 1; d >= 0; d--) {
-    idx.unshift(flat % shape[d]);
-    flat = Math.floor(flat / shape[d]);
-  }
-  return `[${idx.join(', ')}]`;
 }
