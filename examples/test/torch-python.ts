@@ -4,9 +4,10 @@
  * that skip into a failure. MATS_TORCH_PYTHON names the interpreter to use; otherwise
  * /usr/bin/python3 (Debian's python3-torch installs there) and then python3 on PATH are tried.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'vitest';
+import { runProcess } from '../../test/run-process.js';
 
 export const torchRequired = process.env.MATS_REQUIRE_TORCH === '1';
 
@@ -52,22 +53,13 @@ export interface Finished {
 
 /**
  * Runs a command with examples/torch, its tests and test models on PYTHONPATH; stdout and
- * stderr together in `output`.
+ * stderr after it in `output`.
  */
-export function run(command: string, args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<Finished> {
+export async function run(command: string, args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<Finished> {
   const pythonPath = [TORCH_DIR, `${TORCH_DIR}tests`, `${TORCH_DIR}testing`, process.env.PYTHONPATH].filter(Boolean).join(':');
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd ?? TORCH_DIR,
-      env: { ...process.env, PYTHONPATH: pythonPath, PYTHONDONTWRITEBYTECODE: '1', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, output }));
-  });
+  const env = { ...process.env, PYTHONPATH: pythonPath, PYTHONDONTWRITEBYTECODE: '1', ...options.env };
+  const { code, stdout, stderr } = await runProcess(command, args, { cwd: options.cwd ?? TORCH_DIR, env });
+  return { code, output: stdout + stderr };
 }
 
 /** Runs the PyTorch Python with these arguments. */
