@@ -178,12 +178,15 @@ describe('closed forms', () => {
     spy.mockRestore();
   });
 
-  it('a closed form short of the tolerance is refined by PCG with the same inverse', () => {
+  it('a closed form short of the tolerance is refined by PCG with the same inverse; below the dtype floor it stagnates', () => {
     const g = operator('kronecker', 3, 3, 5);
     const r = solve(g.operator, be.fromArray(randomArray(9, 1), [3, 3]), { rtol: 1e-30, maxIterations: 2 });
     expect(r.method).toBe('kronecker + pcg refinement');
     expect(r.preconditioner).toBe('exact inverse (kronecker)');
-    expect(r.status).toBe('maxIterations');
+    expect(r.closedForm).toMatchObject({ rule: 'kronecker', withinTolerance: false, refined: true });
+    // ||r|| / ||b|| = 1e-30 is below what float64 can represent in a residual: no budget helps.
+    expect(r.status).toBe('stagnated');
+    expect(r.message).toMatch(/float64's rounding floor.*float64 reaches rtol \d/);
   });
 
   it('a singular Kronecker factor gets the pseudo-inverse in closed form: the minimum-norm solution, and the note says so', () => {
@@ -208,18 +211,22 @@ describe('closed forms', () => {
     const k = new KroneckerOperator(be.fromArray(gSingular, [3, 3]), be.fromArray(randomSpd(2, 1), [2, 2]), { psd: true });
     const b = be.fromArray([1, 2, 3, 4, 5, 6], [3, 2]); // row 2 lies outside the range
     const r = solve(k, b, { rtol: 1e-10 });
-    expect(r.status).toBe('converged');
-    expect(r.message).toMatch(/pseudo-inverse of a singular operator: \|\|r\|\| = .* outside the operator's range/);
+    expect(r.status).toBe('leastSquares');
+    expect(r.message).toMatch(/^least-squares solution .*: \|\|r\|\| = .* because b has a part outside the operator's range/);
     // The residual is exactly b's dead row, [5, 6].
     expect(Math.abs(r.residualNorm - Math.hypot(5, 6))).toBeLessThan(1e-10);
     const x = be.toArray(r.x);
     expect(Math.abs(x[4]) + Math.abs(x[5])).toBe(0);
   });
 
-  it('an indefinite Kronecker factor has neither a closed form nor a preconditioner: solve says it is indefinite', () => {
+  it('an indefinite Kronecker factor has neither a closed form nor a Kronecker preconditioner: PCG runs and says so', () => {
     const gIndefinite = new Float64Array([1, 0, 0, -1]);
     const k = new KroneckerOperator(be.fromArray(gIndefinite, [2, 2]), be.fromArray(randomSpd(2, 1), [2, 2]));
-    expect(() => solve(k, be.fromArray([1, 1, 1, 1], [2, 2]), { rtol: 1e-10 })).toThrow(/not positive semi-definite.*indefinite/);
+    const r = solve(k, be.fromArray([1, 1, 1, 1], [2, 2]), { rtol: 1e-10 });
+    expect(r.method).toBe('pcg');
+    expect(r.note).toMatch(/^no closed form \(kronecker\): .*; solved by PCG; no Kronecker preconditioner: .*indefinite.*; jacobi instead/);
+    expect(r.preconditioner).toBe('jacobi');
+    expect(r.status, r.message).toBe('indefinite');
   });
 
   describe('the exact solve of a Sum of two Kroneckers', () => {
@@ -256,17 +263,19 @@ describe('closed forms', () => {
       const sum = add(kron(Float64Array.of(1, 0, 0, 0), Float64Array.of(0, 0, 0, 1), 2, 2), kron(Float64Array.of(0, 0, 0, 1), Float64Array.of(1, 0, 0, 0), 2, 2));
       const r = solve(sum, be.fromArray([0, 2, 3, 0], [2, 2]));
       expect(r.method).toBe('two-kroneckers');
-      expect(r.note).toMatch(/2 modes invisible to both tasks set to 0/);
+      expect(r.note).toMatch(/^singular \(2 of 4 modes invisible to both tasks\): pseudo-inverse/);
       expect(distance(host(r.x), [0, 2, 3, 0])).toBeLessThan(1e-14);
     });
 
-    it('falls back to PCG when G1 + G2 is singular', () => {
+    it('solves G1 + G2 singular (an output neither task sees) in closed form, by the pseudo-inverse', () => {
       const g = Float64Array.of(1, 0, 0, 0);
       const sum = add(kron(g, spd(2, 1), 2, 2), kron(g, spd(2, 2), 2, 2));
       const r = solve(sum, be.fromArray([1, 2, 0, 0], [2, 2]), { rtol: 1e-10 });
-      expect(r.method).toBe('pcg');
-      expect(r.note).toMatch(/no closed form \(two-kroneckers\)/);
+      expect(r.method).toBe('two-kroneckers');
+      expect(r.note).toMatch(/^singular \(2 of 4 modes invisible to both tasks\)/);
       expect(r.status).toBe('converged');
+      expect(host(r.x)[2]).toBe(0);
+      expect(host(r.x)[3]).toBe(0);
     });
   });
 
@@ -412,6 +421,37 @@ describe('user operator kinds', () => {
     expect(distance(host(direct.x), referenceSpdSolve(shiftedDense, b, 6))).toBeLessThan(1e-12);
     // Its solve is an exact inverse: as the 'auto' preconditioner PCG takes one step.
     expect(solve(shifted, be.fromArray(b, [2, 3]), { method: 'pcg', rtol: 1e-10 }).iterations).toBe(1);
+  });
+
+  it('a registered solve that misses the tolerance is reported, not refined, unless refine: true (issue 19)', () => {
+    // 1% off in one entry: a wrong closed form.
+    registerOperatorKind('shifted', {
+      solve: (_op, b) => {
+        const x = referenceSpdSolve(shiftedDense, host(b), 6);
+        x[2] *= 1.01;
+        return be.fromArray(x, b.shape);
+      },
+    });
+    const b = be.fromArray(randomArray(6, 3), [2, 3]);
+    const r = solve(shifted, b, { rtol: 1e-10 });
+    expect(r.method).toBe('registered:shifted');
+    expect(r.status).toBe('maxIterations');
+    expect(r.iterations).toBe(0);
+    expect(r.note).toMatch(/^the closed form registered:shifted misses the tolerance: \|\|b - A x\|\| = .* > .*; a registered rule that misses by this much is likely wrong: check it against apply/);
+    expect(r.message).toMatch(/not refined \(refine: false is the default for registered rules\).*Pass refine: true/);
+    expect(r.closedForm).toMatchObject({ rule: 'registered:shifted', withinTolerance: false, refined: false });
+    expect(r.closedForm!.residualNorm).toBeGreaterThan(1e-4 * norm(host(b)));
+    expect(r.residualNorm).toBe(r.closedForm!.residualNorm);
+    // Asked for, PCG preconditioned by the rule finishes the job; it is not called exact.
+    const refined = solve(shifted, b, { rtol: 1e-10, refine: true });
+    expect(refined.method).toBe('registered:shifted + pcg refinement');
+    expect(refined.status).toBe('converged');
+    expect(refined.preconditioner).toBe('registered solve (shifted)');
+    expect(refined.note).toMatch(/misses the tolerance/);
+    expect(refined.closedForm).toMatchObject({ withinTolerance: false, refined: true });
+    expect(distance(host(refined.x), referenceSpdSolve(shiftedDense, host(b), 6))).toBeLessThan(1e-8);
+    // The 'auto' preconditioner does not call an unverified rule an exact inverse.
+    expect(solve(shifted, b, { method: 'pcg', rtol: 1e-10 }).preconditioner).toBe('registered solve (shifted)');
   });
 
   it('registration is checked, replaces earlier rules, and can be undone', () => {

@@ -1,5 +1,5 @@
-import { DenseOperator, DiagonalOperator, pcg, pcgMany, type LinearOperator } from '@mats/core';
-import { randomArray, referenceMatVec, referenceSpdSolve } from '@mats/core/testing';
+import { DenseOperator, DiagonalOperator, KroneckerOperator, SumOperator, pcg, pcgMany, solve, type LinearOperator } from '@mats/core';
+import { randomArray, randomSpd, referenceMatVec, referenceSpdSolve } from '@mats/core/testing';
 import { describe, expect, it } from 'vitest';
 import { countAllocations, cpu32, cpu64, distance, host, norm, operator } from './helpers.js';
 
@@ -267,8 +267,8 @@ describe('pcg in float32', () => {
     const expected = referenceSpdSolve(g.dense, b, g.n);
     expect(distance(host(ok.x), expected)).toBeLessThan(1e-4 * g.condition * norm(expected));
     const tooTight = pcg(g.operator, bt, { rtol: 1e-12, maxIterations: 60 });
-    expect(tooTight.status).toBe('maxIterations');
-    expect(tooTight.message).toMatch(/use float64 for tighter tolerances/);
+    expect(tooTight.status).toBe('stagnated');
+    expect(tooTight.message).toMatch(/float32 reaches rtol \d(\.\d)?e-\d+ on this system: ask for rtol >= .*, or compute in float64/);
   });
 });
 
@@ -292,3 +292,64 @@ describe('pcg with a user preconditioner', () => {
 });
 
 
+
+describe('pcg at the rounding floor (issue 13, cases 1 and 2)', () => {
+  // mats with subspace: diagonal in float32: a Sum of Diagonals, the 'auto' preconditioner its
+  // exact inverse, x0 the task-arithmetic guess, rtol far below float32's reach.
+  const n = 4096;
+  const positive = (seed: number) => randomArray(n, seed).map((v) => Math.fround(0.1 + 2 * (1 + v)));
+  const [d1, d2] = [positive(1), positive(2)];
+  const system = new SumOperator([new DiagonalOperator(cpu32.fromArray(d1, [n])), new DiagonalOperator(cpu32.fromArray(d2, [n]))]);
+  const b = randomArray(n, 3).map(Math.fround);
+  const exact = b.map((v, i) => v / (d1[i] + d2[i]));
+
+  it('a diagonal system with its exact inverse as preconditioner stops at once, at the floor, never NaN', () => {
+    const r = solve(system, cpu32.fromArray(b, [n]), { method: 'pcg', x0: cpu32.fromArray(randomArray(n, 4), [n]), rtol: 1e-12, maxIterations: 5000 });
+    expect(r.preconditioner).toBe('exact inverse (sum of diagonals)');
+    expect(r.status, r.message).toBe('stagnated');
+    expect(r.iterations).toBeLessThanOrEqual(2);
+    expect(r.message).toMatch(/^stagnated at iteration \d: the residual is at float32's rounding floor .*float32 reaches rtol \de-\d+ on this system: ask for rtol >= \de-\d+, or compute in float64$/);
+    // The iterate is the solution to float32 accuracy, and the residual reported is its own.
+    expect(distance(host(r.x), exact)).toBeLessThan(1e-6 * norm(exact));
+    const ax = host(r.x).map((v, i) => v * (d1[i] + d2[i]));
+    expect(Math.abs(r.residualNorm - distance(ax, b))).toBeLessThan(1e-2 * r.residualNorm);
+  });
+
+  it('the rtol the message names is one a solve then meets', () => {
+    const kron = (seed: number) =>
+      new KroneckerOperator(cpu32.fromArray(randomSpd(24, seed), [24, 24]), cpu32.fromArray(randomSpd(20, seed + 1), [20, 20]), { psd: true });
+    const sum = new SumOperator([kron(10), kron(20), kron(30)]);
+    const rhs = cpu32.fromArray(randomArray(480, 5), [24, 20]);
+    const tight = solve(sum, rhs, { method: 'pcg', rtol: 1e-12 });
+    expect(tight.status, tight.message).toBe('stagnated');
+    // Far below the 10 n = 4800 iterations the budget allows (main ran them all: issue 13, case 2).
+    expect(tight.iterations).toBeLessThan(200);
+    const reachable = Number(/float32 reaches rtol (\S+) on this system/.exec(tight.message)![1]);
+    expect(reachable).toBeGreaterThan(1e-8);
+    expect(reachable).toBeLessThan(1e-4);
+    expect(tight.residualNorm / norm(host(rhs))).toBeLessThanOrEqual(reachable);
+    expect(solve(sum, rhs, { method: 'pcg', rtol: reachable }).status).toBe('converged');
+  });
+
+  it('stops a solve that makes no progress for stagnationWindow iterations, keeping the best iterate', () => {
+    // A singular diagonal with b outside its range: no x gets ||r|| below |b_2|.
+    const d = new DiagonalOperator(cpu64.fromArray([1, 2, 0, 3, 4, 5, 6, 7], [8]));
+    const rhs = cpu64.fromArray([1, 1, 1, 1, 1, 1, 1, 1], [8]);
+    const r = pcg(d, rhs, { rtol: 1e-10, stagnationWindow: 20 });
+    expect(['stagnated', 'indefinite']).toContain(r.status);
+    if (r.status === 'stagnated') {
+      expect(r.message).toMatch(/has not decreased for 20 iterations|grew beyond what CG allows/);
+      expect(r.message).toMatch(/float64 reaches rtol 1e\+0 on this system/);
+      expect(r.iterations).toBeLessThan(60);
+    }
+    expect(r.residualNorm).toBeLessThanOrEqual(norm(host(rhs)));
+    expect(pcg(d, rhs, { rtol: 1e-10, stagnationWindow: 0, maxIterations: 300 }).iterations).toBeGreaterThan(60);
+  });
+
+  it('checks stagnationWindow, and reference mode (the paper\'s solver) has no stagnation test', () => {
+    expect(() => pcg(system, cpu32.fromArray(b, [n]), { stagnationWindow: -1 })).toThrow(/options.stagnationWindow must be an integer >= 0/);
+    expect(() => pcg(system, cpu32.fromArray(b, [n]), { reference: true, stagnationWindow: 5 })).toThrow(/stagnationWindow cannot be combined with reference mode/);
+    const paper = pcg(system, cpu32.fromArray(b, [n]), { reference: { tol: 1e-12 }, maxIterations: 30 });
+    expect(paper.status).not.toBe('stagnated');
+  });
+});

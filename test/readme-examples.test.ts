@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { denseOf, dispatchRule } from '@mats/core';
 import { createCpuBackend } from '@mats/backend-cpu';
-import { describeOperatorConformance, randomArray, randomSpd, referenceKronecker, referenceMatVec, referenceSpdSolve } from '@mats/core/testing';
+import { countAllocations, describeOperatorConformance, randomArray, randomSpd, referenceKronecker, referenceMatVec, referenceSpdSolve } from '@mats/core/testing';
 import { describe, expect, it } from 'vitest';
 import { kfacMerge } from '../packages/core/examples/kfac-merge.js';
+import { ChainSmoothness, smoothedFisherExample } from '../packages/core/examples/host-stencil.js';
 import { LowRankPlusDiagonal, lowRankExample } from '../packages/core/examples/low-rank-plus-diagonal.js';
 import { checkJacobiPcg } from '../packages/core/examples/test-your-solver.js';
 import { cpu32, cpu64, distance, host, norm } from './helpers.js';
@@ -19,6 +20,7 @@ describe('packages/core/README.md', () => {
     expect(examples.map((m) => m[1])).toEqual([
       'examples/kfac-merge.ts',
       'examples/low-rank-plus-diagonal.ts',
+      'examples/host-stencil.ts',
       'examples/test-your-solver.ts',
       'examples/your-operator/tridiagonal.ts',
       'examples/your-operator/tridiagonal.test.ts',
@@ -63,6 +65,44 @@ describeOperatorConformance('low-rank-plus-diagonal', {
   dtypes: ['float64', 'float32'],
   operator: (backend) =>
     new LowRankPlusDiagonal(backend.fromArray(randomArray(12, 1).map((v) => 1.5 + v), [12, 1]), backend.fromArray(randomArray(36, 2), [12, 3])),
+});
+
+describe('README example: an operator that computes on the host', () => {
+  const { backend, prior, fisher, b, merged } = smoothedFisherExample();
+  const n = prior.n;
+  const dense = denseOf(prior, backend);
+
+  it('is the chain stencil I + lambda L', () => {
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        const expected = i === j ? 1 + 2 * prior.lambda : Math.abs(i - j) === 1 ? -prior.lambda : 0;
+        expect(Math.abs(dense[i * n + j] - expected)).toBeLessThan(1e-15);
+      }
+    }
+  });
+
+  it('applies into out through read and write, allocating no tensor', () => {
+    const x = backend.fromArray(randomArray(n, 1), [n]);
+    const out = backend.zeros([n]);
+    backend.fill(out, 7); // overwritten, not added to
+    expect(countAllocations(backend, () => prior.apply(x, out))).toBe(0);
+    expect(distance(host(out), referenceMatVec(dense, host(x), n))).toBeLessThan(1e-13);
+  });
+
+  it('merges with a diagonal Fisher by PCG, Jacobi built from its registered diagonal', () => {
+    expect(merged.method).toBe('pcg');
+    expect(merged.preconditioner).toBe('jacobi');
+    expect(merged.status).toBe('converged');
+    const total = dense.map((v, i) => v + fisher.toDense()[i]);
+    const expected = referenceSpdSolve(total, host(b), n);
+    expect(distance(host(merged.x), expected)).toBeLessThan(1e-8 * norm(expected));
+  });
+});
+
+describeOperatorConformance('chain-smoothness (host stencil)', {
+  create: createCpuBackend,
+  dtypes: ['float64', 'float32'],
+  operator: (backend) => new ChainSmoothness(backend, 12, 0.7),
 });
 
 describe('README example: a K-FAC merge of three models', () => {

@@ -1,4 +1,5 @@
 import {
+  checkHostLength,
   checkOperands,
   checkRange,
   elementwiseOperands,
@@ -94,6 +95,19 @@ export class CpuBackend implements Backend {
 
   toArray(x: Tensor): HostArray {
     return this.own('toArray', x).data.slice(0, x.size);
+  }
+
+  write(x: Tensor, data: ArrayLike<number>): void {
+    const t = this.own('write', x);
+    checkHostLength('write', data.length, t);
+    t.data.set(data);
+  }
+
+  read<T extends HostArray>(x: Tensor, out: T): T {
+    const t = this.own('read', x);
+    checkHostLength('read', out.length, t);
+    out.set(t.data.subarray(0, t.size));
+    return out;
   }
 
   reshape(x: Tensor, shape: Shape): Tensor {

@@ -1,4 +1,5 @@
 import {
+  checkHostLength,
   checkOperands,
   checkRange,
   elementwiseOperands,
@@ -123,6 +124,21 @@ export class GpuBackend implements Backend {
     return buffer === null ? new Float32Array(0) : readBuffer(buffer, t.size);
   }
 
+  write(x: Tensor, data: ArrayLike<number>): void {
+    const t = this.own('write', x);
+    checkHostLength('write', data.length, t);
+    // One upload pass, like fromArray, swapped in as t's storage (textures are immutable).
+    if (t.size > 0) this.replaceBuffer(t, this.upload(Float32Array.from(data)));
+  }
+
+  read<T extends HostArray>(x: Tensor, out: T): T {
+    const t = this.own('read', x);
+    checkHostLength('read', out.length, t);
+    const buffer = t.storage.buffer;
+    if (buffer !== null) out.set(readBuffer(buffer, t.size));
+    return out;
+  }
+
   reshape(x: Tensor, shape: Shape): Tensor {
     const t = this.own('reshape', x);
     const size = shapeSize(shape);
@@ -168,7 +184,7 @@ export class GpuBackend implements Backend {
   axpy(alpha: number, x: Tensor, y: Tensor): void {
     const [a, b] = this.pair('axpy', x, y);
     if (a.size === 0) return;
-    this.write(b, this.elementwise('axpy', AXPY, a.size, [alpha, buffer(a), buffer(b)]));
+    this.replaceBuffer(b, this.elementwise('axpy', AXPY, a.size, [alpha, buffer(a), buffer(b)]));
   }
 
   axpby(alpha: number, x: Tensor, beta: number, y: Tensor): void {
@@ -179,20 +195,20 @@ export class GpuBackend implements Backend {
       beta === 0
         ? this.elementwise('scale', SCALE, a.size, [alpha, buffer(a)])
         : this.elementwise('axpby', AXPBY, a.size, [alpha, buffer(a), beta, buffer(b)]);
-    this.write(b, out);
+    this.replaceBuffer(b, out);
   }
 
   scal(alpha: number, x: Tensor): void {
     const t = this.own('scal', x);
     if (t.size === 0) return;
-    this.write(t, this.elementwise('scale', SCALE, t.size, [alpha, buffer(t)]));
+    this.replaceBuffer(t, this.elementwise('scale', SCALE, t.size, [alpha, buffer(t)]));
   }
 
   copy(src: Tensor, dst: Tensor): void {
     const [a, b] = this.pair('copy', src, dst);
     if (a === b || a.storage === b.storage || a.size === 0) return;
     // Buffers are never written in place, so dst can share src's texture (reference counted).
-    this.write(b, shareBuffer(buffer(a)));
+    this.replaceBuffer(b, shareBuffer(buffer(a)));
   }
 
   copyRange(src: Tensor, srcOffset: number, dst: Tensor, dstOffset: number, length: number): void {
@@ -202,35 +218,35 @@ export class GpuBackend implements Backend {
     if (length === 0) return;
     const [s, d] = [src as GpuTensor, dst as GpuTensor];
     if (length === d.size && s.size === d.size && s.storage !== d.storage) {
-      this.write(d, shareBuffer(buffer(s)));
+      this.replaceBuffer(d, shareBuffer(buffer(s)));
       return;
     }
     const [bufS, bufD] = [buffer(s), buffer(d)];
     const key = `copyRange:${d.size}:${layoutKey(bufS)}:${layoutKey(bufD)}`;
     const spec: KernelSpec = { source: COPY_RANGE, output: [d.size], integerArguments: true };
     const out = this.run(key, spec, [bufS, bufD, srcOffset, dstOffset, length]);
-    this.write(d, out);
+    this.replaceBuffer(d, out);
   }
 
   fill(x: Tensor, value: number): void {
     const t = this.own('fill', x);
     if (t.size === 0) return;
-    this.write(t, this.fillBuffer(t.size, value));
+    this.replaceBuffer(t, this.fillBuffer(t.size, value));
   }
 
   mul(x: Tensor, y: Tensor, out: Tensor): void {
     const [a, b, o] = this.triple('mul', x, y, out);
-    if (a.size > 0) this.write(o, this.elementwise('mul', MUL, a.size, [buffer(a), buffer(b)]));
+    if (a.size > 0) this.replaceBuffer(o, this.elementwise('mul', MUL, a.size, [buffer(a), buffer(b)]));
   }
 
   div(x: Tensor, y: Tensor, out: Tensor): void {
     const [a, b, o] = this.triple('div', x, y, out);
-    if (a.size > 0) this.write(o, this.elementwise('div', DIV, a.size, [buffer(a), buffer(b)]));
+    if (a.size > 0) this.replaceBuffer(o, this.elementwise('div', DIV, a.size, [buffer(a), buffer(b)]));
   }
 
   add(x: Tensor, y: Tensor, out: Tensor): void {
     const [a, b, o] = this.triple('add', x, y, out);
-    if (a.size > 0) this.write(o, this.elementwise('add', ADD, a.size, [buffer(a), buffer(b)]));
+    if (a.size > 0) this.replaceBuffer(o, this.elementwise('add', ADD, a.size, [buffer(a), buffer(b)]));
   }
 
   // Level 3
@@ -256,7 +272,7 @@ export class GpuBackend implements Backend {
       `${layoutKey(bufA)}:${layoutKey(bufB)}${readC ? `:${layoutKey(bufC)}` : ''}`;
     const spec: KernelSpec = { source: gemmSource(transA, transB, readC), output: [n, m], constants: { m, n, k } };
     const out = this.run(key, spec, readC ? [alpha, bufA, bufB, beta, bufC] : [alpha, bufA, bufB]);
-    this.write(tc, out);
+    this.replaceBuffer(tc, out);
   }
 
   // Internals
@@ -288,7 +304,7 @@ export class GpuBackend implements Backend {
   }
 
   /** Replaces t's buffer (seen by every view of its storage) and releases the old one. */
-  private write(t: GpuTensor, next: DeviceBuffer): void {
+  private replaceBuffer(t: GpuTensor, next: DeviceBuffer): void {
     const previous = t.storage.buffer;
     t.storage.buffer = next;
     if (previous !== null) releaseBuffer(previous);

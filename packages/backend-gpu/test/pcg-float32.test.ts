@@ -56,12 +56,12 @@ function describeFloat32Pcg(mode: GpuMode): void {
       });
     }
 
-    it("reports 'maxIterations', never 'converged', where float32 cannot reach the tolerance", () => {
+    it("reports 'stagnated', never 'converged', where float32 cannot reach the tolerance, well before the budget", () => {
       // rtol 1e-10 is far below what float32 arithmetic can resolve (u = 6e-8).
       const r = pcg(A, b, { rtol: 1e-10, maxIterations: 150, recomputeResidualEvery: 10 });
-      expect(r.status, r.message).toBe('maxIterations');
-      expect(r.iterations).toBe(150);
-      expect(r.message.length).toBeGreaterThan(0);
+      expect(r.status, r.message).toBe('stagnated');
+      expect(r.iterations).toBeLessThan(150);
+      expect(r.message).toMatch(/float32 reaches rtol \de-\d+ on this system/);
       const residual = trueRelativeResidual(dense, backend.toArray(r.x), bHost);
       expect(residual).toBeGreaterThan(1e-10);
       // It still got as far as float32 allows: the attainable residual is a few u.

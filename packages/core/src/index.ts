@@ -6,7 +6,7 @@ export {
   NotPositiveDefiniteError,
   ShapeError,
 } from './backend/errors.js';
-export { checkOperands, checkRange, checkSameSize, describeBackend, elementwiseOperands } from './backend/checks.js';
+export { checkHostLength, checkOperands, checkRange, checkSameSize, describeBackend, elementwiseOperands } from './backend/checks.js';
 export { formatShape, sameShape, shapeSize } from './backend/shape.js';
 export { gemmDims } from './backend/gemm-shape.js';
 export type { GemmDims } from './backend/gemm-shape.js';
@@ -39,7 +39,7 @@ export { kroneckerApproximationWeights } from './dispatch/kronecker-approximatio
 export type { KroneckerApproximation } from './dispatch/kronecker-approximation.js';
 
 // Solver
-export { pcg, pcgMany } from './solver/pcg.js';
+export { pcg, pcgMany } from './dispatch/pcg-api.js';
 export type {
   PcgManyOptions,
   PcgOptions,
@@ -50,4 +50,4 @@ export type {
   PreconditionerName,
   ReferenceSettings,
 } from './solver/pcg-types.js';
-export type { SolveOptions, SolveResult } from './solver/solve-types.js';
+export type { ClosedFormCheck, SolveOptions, SolveResult } from './solver/solve-types.js';

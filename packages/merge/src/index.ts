@@ -22,11 +22,15 @@ export { bfloat16ToNumber, doubleToBfloat16, doubleToHalf, halfToNumber } from '
 // checkpoints
 export { Checkpoint, DEFAULT_ALIASES, type AliasMap, type CheckpointTensor } from './checkpoint/checkpoint.js';
 export { CheckpointOutput, planShards, type ShardPlan } from './checkpoint/output.js';
+export { MODEL_CONFIG_FILES, TOKENIZER_FILES, type CompanionFile } from './checkpoint/hf-folder.js';
 export { INDEX_FILE, SINGLE_FILE, resolveShardPath } from './checkpoint/shard-index.js';
 
 // config
-export { loadConfig, parseConfig, type MergeConfig, type ModelEntry } from './config/load.js';
+export { loadConfig, parseConfig, type MergeConfig, type ModelEntry, type ParseOptions } from './config/load.js';
 export { configSchema, parseByteSize, OUTPUT_DTYPES, type OutputDType } from './config/schema.js';
+export { gradientAt, valueAt, type FilteredValue, type Gradient, type TensorValue } from './config/tensor-values.js';
+export { layerOf, layerPositions } from './config/layer-position.js';
+export { convertMergekitConfig, isMergekitConfig, MERGEKIT_METHODS, type ConvertedConfig, type ConvertOptions } from './config/mergekit.js';
 
 // methods
 export type {
@@ -48,7 +52,11 @@ export { allMethods, findMethod, methodNames, registerMethod } from './methods/r
 export { average } from './methods/average.js';
 export { taskArithmetic } from './methods/task-arithmetic.js';
 export { ties } from './methods/ties.js';
-export { dare } from './methods/dare.js';
+export { dare, dareTransform } from './methods/dare.js';
+export { breadcrumbs, applyBreadcrumbsMask } from './methods/breadcrumbs.js';
+export { taskVector, withL1Rescale, type TaskVectorTransform } from './methods/task-vectors.js';
+export { taskArithmeticMerge, type TaskArithmeticOptions } from './methods/task-arithmetic.js';
+export { tiesMerge, tiesPrepare, type TiesOptions, type TiesState } from './methods/ties.js';
 export { fisher } from './methods/fisher.js';
 export { regmean } from './methods/regmean.js';
 export { mats, type MatsParameters } from './methods/mats.js';
@@ -57,6 +65,8 @@ export { MagnitudeSelector, applyKeepRule, topMagnitudeMask } from './methods/ma
 
 // pipeline
 export { planMerge, DEFAULT_CHUNK_ELEMENTS, type MergePlan, type PlanOptions } from './pipeline/plan.js';
+export type { MemoryEstimate } from './pipeline/memory-estimate.js';
+export type { TensorSetting, TensorSettings } from './pipeline/tensor-settings.js';
 export { runMerge, type MergeEvent, type MergeSummary, type RunOptions } from './pipeline/run.js';
 export { PACKAGE_VERSION } from './version.js';
 

@@ -42,8 +42,8 @@ describe('runCli', () => {
   it('prints help and version with status 0', async () => {
     const stdout = capture();
     expect(await runCli(['--help'], { stdout, stderr: capture() })).toBe(0);
-    expect(stdout.text).toMatch(/mats merge CONFIG/);
-    expect(stdout.text).toMatch(/ties +TIES-merging/);
+    expect(stdout.text).toMatch(/^ {2}merge CONFIG \[OUTPUT\] +merge the models/m);
+    expect(stdout.text).toMatch(/^methods: average, task_arithmetic, ties, /m);
   });
 });
 

@@ -32,7 +32,7 @@ describe('null and {} for optional mappings', () => {
 
   it('a null key inside a mapping is absent too: its default applies', () => {
     const c = parse(`${HEAD}  - path: b\n    weight:\n    stats:\noutput:\n  path: merged\n  dtype:\nprecision:\nseed:\n`);
-    expect(c.models[1]).toEqual({ path: '/c/b', stats: undefined, weight: 1 });
+    expect(c.models[1]).toEqual({ path: '/c/b', stats: undefined, weight: 1, parameters: {} });
     expect(c.output.dtype).toBe('same');
     expect(c.precision).toBe('float32');
     expect(c.seed).toBe(0);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
 import { parseByteSize } from '../src/config/schema.js';
 import { ValidationError } from '../src/errors.js';
+import { methodNames } from '../src/methods/registry.js';
 import { closest, editDistance } from '../src/util/did-you-mean.js';
 
 function problems(text: string): string[] {
@@ -22,10 +23,10 @@ describe('config', () => {
     const c = parseConfig('method: ties\nbase: ../base\nmodels:\n  - path: a\n  - {path: /abs/b, weight: 2, stats: s.safetensors}\n', '/cfg/merge.yaml', '/cfg');
     expect(c.base).toBe('/base');
     expect(c.models).toEqual([
-      { path: '/cfg/a', stats: undefined, weight: 1 },
-      { path: '/abs/b', stats: '/cfg/s.safetensors', weight: 2 },
+      { path: '/cfg/a', stats: undefined, weight: 1, parameters: {} },
+      { path: '/abs/b', stats: '/cfg/s.safetensors', weight: 2, parameters: {} },
     ]);
-    expect(c.output).toEqual({ path: undefined, dtype: 'same', shardSize: 5e9 });
+    expect(c.output).toEqual({ path: undefined, dtype: 'same', shardSize: 5e9, tokenizerSource: undefined });
     expect([c.backend, c.precision, c.seed]).toEqual(['cpu', 'float32', 0]);
   });
 
@@ -33,7 +34,7 @@ describe('config', () => {
     const found = problems('method: task_arithmetc\nmodel:\n  - path: a\noutput: {dtype: bfloat61, shard_sise: 1GB}\nbackend: gpuu\n');
     expect(found).toEqual(
       expect.arrayContaining([
-        "method: unknown method 'task_arithmetc'; did you mean 'task_arithmetic'? (methods: average, task_arithmetic, ties, dare, fisher, regmean, mats)",
+        `method: unknown method 'task_arithmetc'; did you mean 'task_arithmetic'? (methods: ${methodNames().join(', ')})`,
         expect.stringMatching(/^model: unknown key; did you mean 'models'\?/),
         expect.stringMatching(/^models: is required/),
         expect.stringMatching(/^output\.shard_sise: unknown key; did you mean 'shard_size'\?/),

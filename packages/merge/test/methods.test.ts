@@ -4,48 +4,14 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { expectTensorsClose, floatsOf, mergeInMemory, mergeProblemArbitrary, type Fixture } from '@mats/merge/testing';
 import { applyDareDrop, dareStreamKey } from '../src/methods/dare-mask.js';
 import { naturalCompare } from '../src/util/natural-order.js';
-import type { Fixture } from './fixtures.js';
-import { floatsOf, mergeInMemory } from './merge-harness.js';
 
 type Arrays = Map<string, Float64Array>;
 
-/** Random models over the given shapes, with values on a coarse grid (many equal magnitudes). */
-const shapesArb = fc.dictionary(
-  fc.constantFrom('a.weight', 'a.bias', 'b.weight', 'layers.2.w', 'layers.10.w'),
-  fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 2 }),
-  { minKeys: 1, maxKeys: 4 },
-);
-const gridValue = fc.integer({ min: -8, max: 8 }).map((v) => v / 4);
-
-function modelArb(shapes: Record<string, number[]>): fc.Arbitrary<Fixture> {
-  const entries = Object.entries(shapes).map(([name, shape]) =>
-    fc.array(gridValue, { minLength: shape.reduce((a, b) => a * b, 1), maxLength: shape.reduce((a, b) => a * b, 1) }).map((v) => [name, { dtype: 'F32' as const, shape, data: Float32Array.from(v) }] as const),
-  );
-  return fc.tuple(...entries).map((es) => Object.fromEntries(es) as Fixture);
-}
-
-const setupArb = fc.integer({ min: 1, max: 4 }).chain((m) =>
-  shapesArb.chain((shapes) =>
-    fc.record({
-      base: modelArb(shapes),
-      models: fc.array(modelArb(shapes), { minLength: m, maxLength: m }),
-      weights: fc.array(fc.constantFrom(1, 0.5, 2, 3), { minLength: m, maxLength: m }),
-    }),
-  ),
-);
-
-function expectClose(actual: Arrays, expected: Arrays, tolerance = 1e-12): void {
-  expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
-  for (const [name, e] of expected) {
-    const a = actual.get(name)!;
-    for (let j = 0; j < e.length; j++) {
-      const bound = tolerance * Math.max(1, Math.abs(e[j]));
-      if (!(Math.abs(a[j] - e[j]) <= bound)) expect({ name, j, actual: a[j] }).toEqual({ name, j, actual: e[j] });
-    }
-  }
-}
+const setupArb = mergeProblemArbitrary();
+const expectClose = expectTensorsClose;
 
 const map = (arrays: Arrays, f: (name: string, x: Float64Array) => Float64Array): Arrays => new Map([...arrays].map(([n, x]) => [n, f(n, x)]));
 
@@ -59,20 +25,28 @@ function referenceTaskArithmetic(base: Arrays, models: Arrays[], weights: readon
 }
 
 interface TiesReferenceOptions {
-  density: number;
+  /** One density for every model, or each model's. */
+  density: number | readonly number[];
   lambda: number;
   trim: 'global' | 'per_tensor';
   weightedElection: boolean;
+  /** Where the election sum is 0: the majority sign (the paper) or + (mergekit). */
+  zeroSign?: 'majority' | 'positive';
+  /** false: the weighted sum of agreeing entries instead of their mean. */
+  normalize?: boolean;
+  /** Scale each model's kept entries to its task vector's L1 norm, per tensor (mergekit's rescale). */
+  l1Rescale?: boolean;
   /** Applies DARE to model i's task vector of a tensor (float64 here). */
   drop?: (i: number, name: string, tau: Float64Array) => void;
 }
 
 /**
- * TIES straight from METHODS.md, on plain arrays: ranks by sorting, with the model flattened
- * in plan order (natural name order) for the global trim.
+ * TIES straight from METHODS.md, on plain arrays: ranks by sorting, keeps floor(density * n),
+ * with the model flattened in plan order (natural name order) for the global trim.
  */
 function referenceTies(base: Arrays, models: Arrays[], weights: readonly number[], o: TiesReferenceOptions): Arrays {
   const names = [...base.keys()].sort(naturalCompare);
+  const densityOf = (i: number) => (typeof o.density === 'number' ? o.density : o.density[i]);
   const taus = models.map((m, i) =>
     names.map((n) => {
       const tau = m.get(n)!.map((v, j) => v - base.get(n)![j]);
@@ -87,19 +61,28 @@ function referenceTies(base: Arrays, models: Arrays[], weights: readonly number[
     return keep;
   };
   // keep[i][t][j]
-  const keep = taus.map((perTensor) => {
-    if (o.trim === 'per_tensor') return perTensor.map((tau) => keepTop([...tau], Math.round(o.density * tau.length)));
+  const keep = taus.map((perTensor, i) => {
+    if (o.trim === 'per_tensor') return perTensor.map((tau) => keepTop([...tau], Math.floor(densityOf(i) * tau.length)));
     const flat = perTensor.flatMap((tau) => [...tau]);
-    const k = keepTop(flat, Math.round(o.density * flat.length));
+    const k = keepTop(flat, Math.floor(densityOf(i) * flat.length));
     let at = 0;
     return perTensor.map((tau) => k.slice(at, (at += tau.length)));
   });
+  if (o.l1Rescale) {
+    taus.forEach((perTensor, i) =>
+      perTensor.forEach((tau, t) => {
+        const before = tau.reduce((s, x) => s + Math.abs(x), 0);
+        const after = tau.reduce((s, x, j) => s + (keep[i][t][j] ? Math.abs(x) : 0), 0);
+        if (before >= 1e-7 && after >= 1e-7) tau.forEach((x, j) => (tau[j] = keep[i][t][j] ? (x * before) / after : x));
+      }),
+    );
+  }
   const sign = Math.sign;
   const elections = names.map((_, t) => taus[0][t].map((_, j) => taus.reduce((s, tau, i) => s + (keep[i][t][j] ? (o.weightedElection ? weights[i] : 1) * tau[t][j] : 0), 0)));
   const globalMajority = sign(elections.reduce((s, e) => s + e.reduce((a, x) => a + sign(x), 0), 0));
   const out: Arrays = new Map();
   names.forEach((name, t) => {
-    const majority = o.trim === 'global' ? globalMajority : sign(elections[t].reduce((a, x) => a + sign(x), 0));
+    const majority = o.zeroSign === 'positive' ? 1 : o.trim === 'global' ? globalMajority : sign(elections[t].reduce((a, x) => a + sign(x), 0));
     const b = base.get(name)!;
     out.set(
       name,
@@ -114,7 +97,7 @@ function referenceTies(base: Arrays, models: Arrays[], weights: readonly number[
             den += weights[i];
           }
         });
-        return v + o.lambda * (den > 0 ? num / den : 0);
+        return v + o.lambda * (o.normalize === false ? num : den > 0 ? num / den : 0);
       }),
     );
   });
@@ -185,6 +168,26 @@ describe('ties', () => {
       });
     }
   }
+
+  it('matches the reference with per-model densities, + at a zero election, no normalisation and the L1 rescale', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        setupArb,
+        fc.array(fc.constantFrom(0.2, 0.5, 0.9, 1), { minLength: 4, maxLength: 4 }),
+        fc.constantFrom('majority', 'positive'),
+        fc.boolean(),
+        fc.boolean(),
+        async ({ base, models, weights }, densities, zeroSign, normalize, l1) => {
+          const parameters = { trim: 'per_tensor', sign_election: 'weighted', zero_sign: zeroSign, normalize, rescale: l1 ? 'l1' : 'none', lambda: 0.7 };
+          const modelKnobs = models.map((_, i) => ({ density: densities[i] }));
+          const { tensors } = await mergeInMemory({ method: 'ties', parameters, base, models, weights, modelKnobs });
+          const expected = referenceTies(floatsOf(base), models.map(floatsOf), weights, { density: densities, lambda: 0.7, trim: 'per_tensor', weightedElection: true, zeroSign, normalize, l1Rescale: l1 });
+          expectClose(tensors, expected, 1e-10);
+        },
+      ),
+      RUNS,
+    );
+  });
 
   it('with density 1 and agreeing signs is lambda times the mean of the task vectors', async () => {
     const base: Fixture = { w: { dtype: 'F32', shape: [4], data: new Float32Array([0, 1, -1, 2]) } };

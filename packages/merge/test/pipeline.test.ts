@@ -236,8 +236,12 @@ describe('running methods', () => {
     await checkpoint.close();
     expect(meta.format).toBe('pt');
     expect(meta.mats_method).toBe('ties');
-    expect(JSON.parse(meta.mats_parameters)).toEqual({ method: 'ties', parameters: { density: 0.5, lambda: 1, trim: 'global', sign_election: 'unweighted' } });
-    expect(JSON.parse(meta.mats_inputs).models[0].path).toMatch(/model0\.safetensors$/);
+    expect(JSON.parse(meta.mats_parameters)).toEqual({
+      method: 'ties',
+      parameters: { density: 0.5, lambda: 1, trim: 'global', sign_election: 'unweighted', zero_sign: 'majority', normalize: true, rescale: 'none' },
+    });
+    // Inputs are named relative to the config's folder.
+    expect(JSON.parse(meta.mats_inputs).models[0].path).toBe('model0.safetensors');
     expect(meta.mats_version).toMatch(/^\d+\.\d+\.\d+/);
     expect(meta.mats_config).toContain('"method":"ties"');
   });

@@ -59,7 +59,7 @@ function job(models: number, out: number, inp: number): TensorJob {
 }
 
 function context<P>(backend: Backend, parameters: P): MergeContext<P, undefined> {
-  return { backend, precision: 'float64', seed: 0, log: () => undefined, parameters, state: undefined, nested: {} };
+  return { backend, precision: 'float64', seed: 0, log: () => undefined, parameters, modelParameters: [], state: undefined, nested: {} };
 }
 
 describe('task system memory', () => {

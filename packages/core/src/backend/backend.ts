@@ -80,6 +80,17 @@ export interface Backend {
   fromArray(data: ArrayLike<number>, shape: Shape): Tensor;
   /** A host copy of the tensor's contents, in this backend's dtype. */
   toArray(x: Tensor): HostArray;
+  /**
+   * x <- data: host values (converted to this backend's dtype) written into an existing
+   * tensor, in flat row-major order; data.length must be x.size, and data is not kept. With
+   * read, how an operator that computes on the host fills apply's `out` without a new tensor.
+   */
+  write(x: Tensor, data: ArrayLike<number>): void;
+  /**
+   * out <- x: the tensor's values copied into a caller's host array (converted to its
+   * precision), in flat row-major order; out.length must be x.size. Returns out.
+   */
+  read<T extends HostArray>(x: Tensor, out: T): T;
   /** A tensor that shares x's storage under another shape with the same size. */
   reshape(x: Tensor, shape: Shape): Tensor;
   /** Releases the storage. Disposing twice is harmless; any other use afterwards throws. */

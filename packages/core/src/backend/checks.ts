@@ -48,3 +48,11 @@ export function checkRange(operation: string, t: Tensor, offset: number, length:
 export function describeBackend(b: Backend): string {
   return `${b.name}/${b.mode}/${b.dtype}`;
 }
+
+/** Checks that a host array given to write or read holds exactly t's elements. */
+export function checkHostLength(operation: 'write' | 'read', length: number, t: Tensor): void {
+  if (length !== t.size) {
+    const what = operation === 'write' ? `${length} values do not fill` : `an array of ${length} elements does not fit`;
+    throw new ShapeError(`${operation}: ${what} the tensor of shape ${formatShape(t.shape)} (${t.size} elements)`);
+  }
+}

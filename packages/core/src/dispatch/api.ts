@@ -10,7 +10,6 @@ import type { PreconditionerChoice } from '../solver/pcg-types.js';
 import type { SolveOptions, SolveResult } from '../solver/solve-types.js';
 import { solveByPcg } from './closed-form-solve.js';
 import { dispatch, requireOperator } from './registry.js';
-import { resolvePreconditioner } from './resolve-preconditioner.js';
 
 /** a + b, keeping structure where the sum has one (Diagonal + Diagonal is a Diagonal, ...). */
 export function add(a: LinearOperator, b: LinearOperator): LinearOperator {
@@ -57,7 +56,7 @@ export function solve(op: LinearOperator, b: Tensor, options: SolveOptions = {})
   requireOperator('solve', 'op', op);
   const method = options.method ?? 'auto';
   if (method !== 'auto' && method !== 'pcg') throw new RangeError(`solve: options.method must be 'auto' or 'pcg', got ${String(method)}`);
-  if (options.reference || method === 'pcg') return solveByPcg(op, b, options);
+  if (options.reference || method === 'pcg') return solveByPcg(op, b, options, dispatch().resolvePreconditioner);
   return dispatch().solve(op, b, options) as SolveResult;
 }
 
@@ -67,5 +66,5 @@ export function solve(op: LinearOperator, b: Tensor, options: SolveOptions = {})
  */
 export function preconditioner(op: LinearOperator, choice: PreconditionerChoice = 'auto'): LinearOperator | null {
   requireOperator('preconditioner', 'op', op);
-  return resolvePreconditioner('preconditioner', op, choice).operator;
+  return dispatch().resolvePreconditioner('preconditioner', op, choice).operator;
 }

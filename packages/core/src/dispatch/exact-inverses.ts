@@ -14,6 +14,7 @@ import { KroneckerOperator } from '../operators/kronecker.js';
 import type { LinearOperator } from '../operators/linear-operator.js';
 import { adoptTensors } from '../operators/owned.js';
 import type { HostSquare } from '../operators/host-matrix.js';
+import { unitRoundoff } from '../testing/tolerance.js';
 import { psdPseudoInverse, spdInverse } from './host-dense.js';
 
 /** A factor's inverse: by Cholesky, or its pseudo-inverse when it is singular but PSD. */
@@ -28,7 +29,7 @@ function factorInverse(backend: Backend, a: Float64Array, n: number): FactorInve
     return { inverse: spdInverse(backend.linalg, a, n), dropped: 0 };
   } catch (e) {
     if (!(e instanceof NotPositiveDefiniteError)) throw e;
-    return psdPseudoInverse(backend.linalg, a, n, backend.dtype === 'float32' ? 2 ** -24 : 2 ** -53);
+    return psdPseudoInverse(backend.linalg, a, n, unitRoundoff(backend.dtype));
   }
 }
 
@@ -49,6 +50,16 @@ export interface ExactInverse {
    * (no iteration can reduce it, so none is tried).
    */
   readonly pseudo?: boolean;
+  /**
+   * True for a user kind's registered solve: unverified, so it is not called an exact inverse,
+   * and a miss of the tolerance is reported rather than refined by default.
+   */
+  readonly registered?: boolean;
+}
+
+/** How an inverse is named where it runs as a preconditioner: a registered rule is not called exact. */
+export function inverseDescription(rule: string, inv: ExactInverse): string {
+  return inv.registered ? `registered solve (${rule.replace(/^registered:/, '')})` : `exact inverse (${rule})`;
 }
 
 /** Caches an inverse beside op; disposing op releases it. */
@@ -78,10 +89,8 @@ export function diagonalInverse(backend: Backend, d: Float64Array, shape: readon
   const t = upload(backend, inv, shape);
   const operator = new DiagonalOperator(t);
   adoptTensors(operator, t);
-  return {
-    operator,
-    note: zeros > 0 ? `${zeros} zero diagonal entr${zeros === 1 ? 'y' : 'ies'}: pseudo-inverse, x = 0 there` : undefined,
-  };
+  if (zeros === 0) return { operator };
+  return { operator, pseudo: true, note: `${zeros} zero diagonal entr${zeros === 1 ? 'y' : 'ies'}: pseudo-inverse, x = 0 there` };
 }
 
 /** The largest finite value a dtype stores. */

@@ -73,20 +73,41 @@ export function spdInverse(linalg: HostLinalg, a: Float64Array, n: number): Floa
   return symmetrize(linalg.solveTriangular(l, n, lInv, n, { lower: true, transpose: true }), n);
 }
 
+const NULL_CUTOFF_MIN_ORDER = 32;
+
+/** psdCutoff / lambda_max for an [n, n] matrix: max(n, 32) eps. */
+export function nullCutoffRatio(n: number, unitRoundoff: number): number {
+  return Math.max(n, NULL_CUTOFF_MIN_ORDER) * 2 * unitRoundoff;
+}
+
+/**
+ * The eigenvalue at or below which a psd matrix's direction counts as null: numpy's
+ * matrix_rank rule, n eps lambda_max (eps = 2u, the dtype's machine epsilon), with n at least
+ * NULL_CUTOFF_MIN_ORDER: a null direction of a psd matrix formed in floating point (Q diag Q^T,
+ * B B^T, a sum of such) comes out with an eigenvalue of either sign a few n u lambda_max in
+ * size, which the plain rule keeps for small n. Throws NotPositiveDefiniteError when an
+ * eigenvalue lies below -16 times the cutoff: indefinite, not merely singular.
+ */
+export function psdCutoff(values: Float64Array, unitRoundoff: number): number {
+  const n = values.length;
+  if (n === 0) return 0;
+  const cutoff = nullCutoffRatio(n, unitRoundoff) * Math.max(Math.abs(values[0]), Math.abs(values[n - 1]));
+  if (values[0] < -16 * cutoff) throw new NotPositiveDefiniteError(0, values[0], n);
+  return cutoff;
+}
+
 /**
  * The Moore-Penrose pseudo-inverse of a symmetric positive semi-definite A [n, n], through
- * its eigendecomposition: eigenvalues at most cutoff = n u lambda_max (u the unit roundoff of
- * the dtype the data is computed in) count as zero, as in numpy.linalg.pinv's rcond rule. The
+ * its eigendecomposition: eigenvalues at most psdCutoff (about n eps lambda_max, eps of the
+ * dtype the data is computed in) count as zero, as in numpy's matrix_rank rule. The
  * minimum-norm least-squares solve of a singular system, e.g. a sum of input Grams where some
  * input feature never fires: the reference RegMean code leaves such features at zero, and so
- * does this. Throws NotPositiveDefiniteError when an eigenvalue is below -cutoff (A is
- * indefinite, not merely singular).
+ * does this. Throws NotPositiveDefiniteError when A is indefinite, not merely singular
+ * (psdCutoff).
  */
 export function psdPseudoInverse(linalg: HostLinalg, a: Float64Array, n: number, unitRoundoff: number): { inverse: Float64Array; dropped: number } {
   const { values, vectors } = linalg.eigh(a, n);
-  const largest = n > 0 ? Math.max(Math.abs(values[0]), Math.abs(values[n - 1])) : 0;
-  const cutoff = Math.max(n, 1) * unitRoundoff * largest;
-  if (n > 0 && values[0] < -cutoff) throw new NotPositiveDefiniteError(0, values[0], n);
+  const cutoff = psdCutoff(values, unitRoundoff);
   // inverse = V diag(1 / lambda, kept) V^T
   const scaled = new Float64Array(n * n);
   let dropped = 0;
@@ -103,7 +124,8 @@ export function psdPseudoInverse(linalg: HostLinalg, a: Float64Array, n: number,
  * The inverse of A + delta I, with delta = 0 when A is positive definite, otherwise the
  * smallest of 1e-10, 1e-8, ..., 1e-2 times mean(diag A) that makes it so. For
  * preconditioners, where an approximate inverse is all that is needed, a singular factor (an
- * input feature that never fires) must not stop the solve.
+ * input feature that never fires) must not stop the solve. Throws IndefiniteMatrixError when
+ * no damping up to 1e-2 mean(diag A) makes it positive definite.
  */
 export function dampedSpdInverse(linalg: HostLinalg, a: Float64Array, n: number): { inverse: Float64Array; damping: number } {
   try {
@@ -124,8 +146,13 @@ export function dampedSpdInverse(linalg: HostLinalg, a: Float64Array, n: number)
       if (!(e instanceof NotPositiveDefiniteError)) throw e;
     }
   }
-  throw new RangeError(
+  throw new IndefiniteMatrixError(
     `matrix [${n}, ${n}] is not positive semi-definite: even with damping 1e-2 mean(diag) it has a ` +
       `pivot <= 0, so it is indefinite; check the statistics it came from`,
   );
+}
+
+/** A matrix that must be positive semi-definite (a preconditioner's factor) is indefinite. */
+export class IndefiniteMatrixError extends RangeError {
+  override readonly name = 'IndefiniteMatrixError';
 }

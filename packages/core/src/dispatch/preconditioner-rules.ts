@@ -47,13 +47,13 @@ export function preconditionerRules(typed: Typed, diagonalOf: (op: LinearOperato
     {
       signature: 'KroneckerOperator',
       rule: 'exact-or-damped-kronecker',
-      fn: (op: KroneckerOperator) => exactOr(op, 'kronecker', () => kroneckerInverse(op), () => kronecker(op, [op], 'sum')),
+      fn: (op: KroneckerOperator) => exactOr(op, 'kronecker', () => kroneckerInverse(op), () => kronecker(op, [op], 'sum', diagonalOf)),
     },
     {
       signature: 'GramOperator',
       rule: 'exact-or-damped-gram',
       fn: (op: GramOperator) =>
-        exactOr(op, 'gram', () => gramInverse(op.backend, op.hostA, op.shape[0], op.tags.psd), () => dampedGram(op, op.hostA, op.shape[0])),
+        exactOr(op, 'gram', () => gramInverse(op.backend, op.hostA, op.shape[0], op.tags.psd), () => dampedGram(op, op.hostA, op.shape[0], diagonalOf)),
     },
     {
       signature: 'ScaledOperator',
@@ -88,18 +88,18 @@ export function preconditionerRules(typed: Typed, diagonalOf: (op: LinearOperato
     {
       signature: 'SumOfGrams',
       rule: 'exact-or-damped-sum-of-grams',
-      fn: (op: SumOperator) => exactOr(op, 'sum of grams', () => sumOfGramsInverse(op), () => dampedGram(op, summedGram(op), op.shape[0])),
+      fn: (op: SumOperator) => exactOr(op, 'sum of grams', () => sumOfGramsInverse(op), () => dampedGram(op, summedGram(op), op.shape[0], diagonalOf)),
     },
     {
       signature: 'SumOfTwoKroneckers',
       rule: 'exact-two-kroneckers',
       fn: (op: SumOperator) =>
-        exactOr(op, 'two kroneckers', () => sumOfTwoKroneckersInverse(op), () => kronecker(op, op.parts as KroneckerOperator[], DEFAULT_KRONECKER_APPROXIMATION)),
+        exactOr(op, 'two kroneckers', () => sumOfTwoKroneckersInverse(op), () => kronecker(op, op.parts as KroneckerOperator[], DEFAULT_KRONECKER_APPROXIMATION, diagonalOf)),
     },
     {
       signature: 'SumOfKroneckers',
       rule: 'kronecker-approximation',
-      fn: (op: SumOperator) => kronecker(op, op.parts as KroneckerOperator[], DEFAULT_KRONECKER_APPROXIMATION),
+      fn: (op: SumOperator) => kronecker(op, op.parts as KroneckerOperator[], DEFAULT_KRONECKER_APPROXIMATION, diagonalOf),
     },
     { signature: 'SumOperator', rule: 'jacobi-or-none', fn: jacobiOf },
     { signature: 'LinearOperator', rule: 'jacobi-or-none', fn: jacobiOf },

@@ -12,20 +12,15 @@ import { GramOperator } from '../operators/gram.js';
 import type { KroneckerOperator } from '../operators/kronecker.js';
 import type { LinearOperator } from '../operators/linear-operator.js';
 import { adoptTensors } from '../operators/owned.js';
+import { NO_PRECONDITIONER, type ResolvedPreconditioner } from '../solver/resolved-preconditioner.js';
 import type { HostSquare } from '../operators/host-matrix.js';
-import { cachedInverse, largestFinite, type ExactInverse } from './exact-inverses.js';
-import { dampedSpdInverse } from './host-dense.js';
+import { cachedInverse, inverseDescription, largestFinite, type ExactInverse } from './exact-inverses.js';
+import { dampedSpdInverse, IndefiniteMatrixError } from './host-dense.js';
 import { kroneckerPreconditioner, type KroneckerApproximation } from './kronecker-approximation.js';
 
 /** A resolved preconditioner: the operator applied as M ~ A^-1 (null: none), and what it is. */
-export interface Preconditioner {
-  readonly operator: LinearOperator | null;
-  /** What runs, for logs: 'none', 'jacobi', 'exact inverse (kronecker)', 'kronecker (nearest)', ... */
-  readonly description: string;
-  readonly note?: string;
-}
-
-export const NO_PRECONDITIONER: Preconditioner = Object.freeze({ operator: null, description: 'none' });
+export type Preconditioner = ResolvedPreconditioner;
+export { NO_PRECONDITIONER };
 
 /** The Kronecker approximation measured best (bench/src/pcg-iterations.ts): the nearest Kronecker product. */
 export const DEFAULT_KRONECKER_APPROXIMATION: KroneckerApproximation = 'nearest';
@@ -72,10 +67,10 @@ export function jacobiOrNone(op: LinearOperator, diagonalOf: (op: LinearOperator
   }
 }
 
-/** An exact inverse (cached with solve's) used as the preconditioner: PCG converges in one step. */
-export function exactPreconditioner(op: LinearOperator, rule: string, make: () => ExactInverse): Preconditioner {
-  const inv = cachedInverse(op, 'exact', make);
-  return { operator: inv.operator, description: `exact inverse (${rule})`, note: inv.note };
+/** An exact inverse (cached with solve's, under cacheKey) used as the preconditioner: PCG converges in one step. */
+export function exactPreconditioner(op: LinearOperator, rule: string, make: () => ExactInverse, cacheKey = 'exact'): Preconditioner {
+  const inv = cachedInverse(op, cacheKey, make);
+  return { operator: inv.operator, description: inverseDescription(rule, inv), note: inv.note };
 }
 
 /** The exact inverse when it exists, otherwise the fallback (a singular factor, say). */
@@ -88,15 +83,42 @@ export function exactOr(op: LinearOperator, rule: string, make: () => ExactInver
   }
 }
 
+/**
+ * A preconditioner built from psd factors, or, when a factor is indefinite (no damping makes it
+ * positive definite), Jacobi (or none), with a note saying why: the solve then runs and reports
+ * what it finds (usually 'indefinite'), as for any operator without a usable preconditioner.
+ */
+function orJacobiWhenIndefinite(op: LinearOperator, what: string, diagonalOf: (op: LinearOperator) => Tensor, make: () => Preconditioner): Preconditioner {
+  try {
+    return make();
+  } catch (e) {
+    if (!(e instanceof IndefiniteMatrixError)) throw e;
+    const fallback = jacobiOrNone(op, diagonalOf);
+    const note = [`no ${what} preconditioner: ${e.message}; ${fallback.description} instead`, fallback.note].filter(Boolean).join('; ');
+    return { ...fallback, note };
+  }
+}
+
 /** (X (x) Y)^-1 from the approximation of a Sum of Kroneckers (or of one Kronecker: exact, damped if singular). */
-export function kronecker(op: LinearOperator, parts: readonly KroneckerOperator[], variant: KroneckerApproximation): Preconditioner {
-  const inv = kroneckerPreconditioner(op, parts, variant);
-  const description = parts.length === 1 ? 'kronecker (inverse factors)' : `kronecker (${variant})`;
-  return { operator: inv.operator, description, note: inv.note };
+export function kronecker(
+  op: LinearOperator,
+  parts: readonly KroneckerOperator[],
+  variant: KroneckerApproximation,
+  diagonalOf: (op: LinearOperator) => Tensor,
+): Preconditioner {
+  return orJacobiWhenIndefinite(op, 'Kronecker', diagonalOf, () => {
+    const inv = kroneckerPreconditioner(op, parts, variant);
+    const description = parts.length === 1 ? 'kronecker (inverse factors)' : `kronecker (${variant})`;
+    return { operator: inv.operator, description, note: inv.note };
+  });
 }
 
 /** (I (x) A)^-1, damped when A is singular. */
-export function dampedGram(op: LinearOperator, a: HostSquare, rows: number): Preconditioner {
+export function dampedGram(op: LinearOperator, a: HostSquare, rows: number, diagonalOf: (op: LinearOperator) => Tensor): Preconditioner {
+  return orJacobiWhenIndefinite(op, 'Gram', diagonalOf, () => dampedGramInverse(op, a, rows));
+}
+
+function dampedGramInverse(op: LinearOperator, a: HostSquare, rows: number): Preconditioner {
   return derived(
     op,
     'gram-preconditioner',

@@ -11,12 +11,13 @@ import { ADD_RULES } from './add-rules.js';
 import { diagonalRules } from './diagonal-rules.js';
 import { BUILT_IN_TYPES, GENERIC_TYPE, userTypeName } from './operator-types.js';
 import { preconditionerRules } from './preconditioner-rules.js';
+import type { Preconditioner } from './preconditioners.js';
+import { resolvePreconditioner, type ResolvePreconditioner } from './resolve-preconditioner.js';
 import type { Rule } from './rule.js';
 import { scaleRules } from './scale-rules.js';
 import { solveRules } from './solve-rules.js';
 import type { OperatorRules } from './operator-rules.js';
 import { userRules } from './user-kinds.js';
-
 
 interface Dispatch {
   readonly typed: Typed;
@@ -25,6 +26,8 @@ interface Dispatch {
   readonly diagonal: TypedFunction;
   readonly solve: TypedFunction;
   readonly preconditioner: TypedFunction;
+  /** A PreconditionerChoice resolved with this instance's rules (what pcg and solve use). */
+  readonly resolvePreconditioner: ResolvePreconditioner;
   /** Per typed function: signature -> rule name. */
   readonly ruleNames: Map<TypedFunction, Map<string, string>>;
 }
@@ -55,6 +58,7 @@ function build(): Dispatch {
   const typed = typedFunction.create();
   typed.addTypes([...BUILT_IN_TYPES, ...[...userKinds.keys()].map((kind) => ({ name: userTypeName(kind), test: (x: unknown) => isLinearOperator(x) && x.kind === kind })), GENERIC_TYPE]);
   const user = [...userKinds].map(([kind, rules]) => userRules(kind, rules));
+  const userSolveRules = (resolve: ResolvePreconditioner) => user.flatMap((u) => u.solve(resolve));
   const ruleNames = new Map<TypedFunction, Map<string, string>>();
   const make = (name: string, rules: Rule[]) => {
     const fn = typed(name, Object.fromEntries(rules.map((r) => [r.signature, r.fn])));
@@ -64,16 +68,18 @@ function build(): Dispatch {
   // User rules go first in each table: their types are more specific than 'LinearOperator',
   // and typed-function orders signatures by type, so only the table needs them.
   const diagonal = make('diagonal', [...user.flatMap((u) => u.diagonal), ...diagonalRules(typed)]);
+  const diagonalOf = (op: LinearOperator) => diagonal(op) as Tensor;
+  const preconditioner = make('preconditioner', [...user.flatMap((u) => u.preconditioner), ...preconditionerRules(typed, diagonalOf)]);
+  const rules = { diagonal: diagonalOf, auto: (op: LinearOperator) => preconditioner(op) as Preconditioner };
+  const resolve: ResolvePreconditioner = (caller, A, choice) => resolvePreconditioner(caller, A, choice, rules);
   return {
     typed,
     add: make('add', [...ADD_RULES]),
     scale: make('scale', scaleRules(typed)),
     diagonal,
-    solve: make('solve', [...user.flatMap((u) => u.solve), ...solveRules(typed)]),
-    preconditioner: make('preconditioner', [
-      ...user.flatMap((u) => u.preconditioner),
-      ...preconditionerRules(typed, (op) => diagonal(op) as Tensor),
-    ]),
+    solve: make('solve', [...userSolveRules(resolve), ...solveRules(typed, resolve)]),
+    preconditioner,
+    resolvePreconditioner: resolve,
     ruleNames,
   };
 }

@@ -1,4 +1,9 @@
-/** From a PreconditionerChoice (a name or an operator) to the operator PCG applies. */
+/**
+ * From a PreconditionerChoice (a name or an operator) to the operator PCG applies. The
+ * dispatched rules it needs (the diagonal for Jacobi, the 'auto' rule) are handed in by the
+ * registry, so this file imports no dispatch instance and the module graph has no cycle.
+ */
+import type { Tensor } from '../backend/backend.js';
 import { ShapeError } from '../backend/errors.js';
 import { formatShape, sameShape } from '../backend/shape.js';
 import { KroneckerOperator } from '../operators/kronecker.js';
@@ -6,9 +11,18 @@ import { describeOperator, isLinearOperator, type LinearOperator } from '../oper
 import { SumOperator } from '../operators/sum.js';
 import type { PreconditionerChoice } from '../solver/pcg-types.js';
 import { DEFAULT_KRONECKER_APPROXIMATION, NO_PRECONDITIONER, jacobi, kronecker, type Preconditioner } from './preconditioners.js';
-import { dispatch } from './registry.js';
 
-export function resolvePreconditioner(caller: string, A: LinearOperator, choice: PreconditionerChoice): Preconditioner {
+/** The dispatched rules a named preconditioner may need. */
+export interface PreconditionerRules {
+  diagonal(op: LinearOperator): Tensor;
+  /** The 'auto' choice. */
+  auto(op: LinearOperator): Preconditioner;
+}
+
+/** resolvePreconditioner with the rules bound: what the solve rules and pcg receive. */
+export type ResolvePreconditioner = (caller: string, A: LinearOperator, choice: PreconditionerChoice) => Preconditioner;
+
+export function resolvePreconditioner(caller: string, A: LinearOperator, choice: PreconditionerChoice, rules: PreconditionerRules): Preconditioner {
   if (typeof choice !== 'string') {
     if (!isLinearOperator(choice)) {
       throw new TypeError(`${caller}: options.preconditioner must be a name (none, jacobi, kronecker, auto, ...) or an operator`);
@@ -25,7 +39,7 @@ export function resolvePreconditioner(caller: string, A: LinearOperator, choice:
     case 'none':
       return NO_PRECONDITIONER;
     case 'jacobi':
-      return jacobi(A, (op) => dispatch().diagonal(op));
+      return jacobi(A, rules.diagonal);
     case 'kronecker':
     case 'kronecker-nearest':
     case 'kronecker-sum': {
@@ -38,10 +52,10 @@ export function resolvePreconditioner(caller: string, A: LinearOperator, choice:
         );
       }
       const variant = choice === 'kronecker' ? DEFAULT_KRONECKER_APPROXIMATION : choice === 'kronecker-sum' ? 'sum' : 'nearest';
-      return kronecker(A, parts, variant);
+      return kronecker(A, parts, variant, rules.diagonal);
     }
     case 'auto':
-      return dispatch().preconditioner(A);
+      return rules.auto(A);
     default:
       throw new RangeError(
         `${caller}: unknown preconditioner '${String(choice)}'; use none, jacobi, kronecker, kronecker-nearest, kronecker-sum, auto or an operator`,

@@ -17,19 +17,31 @@ import type { SumOperator } from '../operators/sum.js';
 import type { SolveOptions } from '../solver/solve-types.js';
 import { solveBlockwise, solveByPcg, solveScaled, solveWithInverse } from './closed-form-solve.js';
 import { cachedInverse, denseInverse, diagonalInverse, gramInverse, kroneckerInverse, type ExactInverse } from './exact-inverses.js';
+import type { ResolvePreconditioner } from './resolve-preconditioner.js';
 import type { Rule } from './rule.js';
 import { sumOfDiagonalsInverse, sumOfGramsInverse, sumOfTwoKroneckersInverse } from './sum-closed-forms.js';
 
-/** A solve rule from an exact inverse, cached under 'exact' (shared with the 'auto' preconditioner). */
-export function closedForm<T extends LinearOperator>(type: string, rule: string, make: (op: T) => ExactInverse): Rule {
+/**
+ * A solve rule from an exact inverse, cached beside the operator under cacheKey (shared with
+ * the 'auto' preconditioner). resolve serves the PCG paths (refinement, fallback).
+ */
+export function closedFormRule<T extends LinearOperator>(
+  type: string,
+  rule: string,
+  make: (op: T) => ExactInverse,
+  resolve: ResolvePreconditioner,
+  cacheKey = 'exact',
+): Rule {
   return {
     signature: `${type},any,any`,
     rule,
-    fn: (op: T, b: Tensor, options: SolveOptions) => solveWithInverse(op, b, options, rule, () => cachedInverse(op, 'exact', () => make(op))),
+    fn: (op: T, b: Tensor, options: SolveOptions) => solveWithInverse(op, b, options, rule, () => cachedInverse(op, cacheKey, () => make(op)), resolve),
   };
 }
 
-export function solveRules(typed: Typed): Rule[] {
+export function solveRules(typed: Typed, resolve: ResolvePreconditioner): Rule[] {
+  const closedForm = <T extends LinearOperator>(type: string, rule: string, make: (op: T) => ExactInverse) => closedFormRule(type, rule, make, resolve);
+  const byPcg = (op: LinearOperator, b: Tensor, o: SolveOptions) => solveByPcg(op, b, o, resolve);
   return [
     closedForm('IdentityOperator', 'identity', (op: IdentityOperator) => ({ operator: new IdentityOperator(op.backend, op.shape) })),
     closedForm('DiagonalOperator', 'diagonal', (op: DiagonalOperator) => diagonalInverse(op.backend, op.hostValues, op.shape)),
@@ -39,7 +51,7 @@ export function solveRules(typed: Typed): Rule[] {
     {
       signature: 'ScaledOperator,any,any',
       rule: 'scaled',
-      fn: typed.referToSelf((self) => (op: ScaledOperator, b: Tensor, o: SolveOptions) => solveScaled(op, b, o, self)),
+      fn: typed.referToSelf((self) => (op: ScaledOperator, b: Tensor, o: SolveOptions) => solveScaled(op, b, o, self, resolve)),
     },
     {
       signature: 'BlockDiagonalOperator,any,any',
@@ -49,7 +61,7 @@ export function solveRules(typed: Typed): Rule[] {
     closedForm('SumOfDiagonals', 'sum-of-diagonals', (op: SumOperator) => sumOfDiagonalsInverse(op)),
     closedForm('SumOfGrams', 'sum-of-grams', (op: SumOperator) => sumOfGramsInverse(op)),
     closedForm('SumOfTwoKroneckers', 'two-kroneckers', (op: SumOperator) => sumOfTwoKroneckersInverse(op)),
-    { signature: 'SumOperator,any,any', rule: 'pcg', fn: (op: LinearOperator, b: Tensor, o: SolveOptions) => solveByPcg(op, b, o) },
-    { signature: 'LinearOperator,any,any', rule: 'pcg', fn: (op: LinearOperator, b: Tensor, o: SolveOptions) => solveByPcg(op, b, o) },
+    { signature: 'SumOperator,any,any', rule: 'pcg', fn: byPcg },
+    { signature: 'LinearOperator,any,any', rule: 'pcg', fn: byPcg },
   ];
 }

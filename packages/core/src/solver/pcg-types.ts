@@ -6,14 +6,28 @@ import type { LinearOperator } from '../operators/linear-operator.js';
 
 /**
  * How a solve ended. Every status comes with a message that says what to change.
- * - converged: ||b - A x|| <= max(atol, rtol ||b||), checked on the true residual.
+ * - converged: ||b - A x|| <= max(atol, rtol ||b||), checked on the true residual of the
+ *   returned x; never reported otherwise.
+ * - leastSquares (closed forms of singular operators): x is the minimum-norm least-squares
+ *   solution, and ||b - A x|| is above the tolerance because b has a part outside the range.
+ * - stagnated: no more progress is possible (the true residual is at the dtype's rounding
+ *   floor, has not decreased for stagnationWindow iterations, or diverged); x is the best iterate
+ *   seen, and the message says which rtol the dtype reaches on this system.
  * - maxIterations: the iteration budget ran out first (the normal end in reference mode).
  * - breakdown: the preconditioner is not positive definite (r^T M r <= 0).
  * - indefinite: p^T A p <= 0, so A is not positive definite; no step was taken.
  * - nonFinite: NaN or Inf in the input or produced by the operator or the preconditioner.
  * - stopped: the callback or the AbortSignal stopped it; x is the last iterate.
  */
-export type PcgStatus = 'converged' | 'maxIterations' | 'breakdown' | 'indefinite' | 'nonFinite' | 'stopped';
+export type PcgStatus =
+  | 'converged'
+  | 'leastSquares'
+  | 'stagnated'
+  | 'maxIterations'
+  | 'breakdown'
+  | 'indefinite'
+  | 'nonFinite'
+  | 'stopped';
 
 /**
  * Named preconditioners, chosen by dispatch once per call:
@@ -67,6 +81,13 @@ export interface PcgOptions {
    * is always confirmed on the true residual.
    */
   recomputeResidualEvery?: number;
+  /**
+   * Stop with 'stagnated' when the true residual has not fallen 1% below its last mark for
+   * this many iterations (default 100; 0 never; it is computed when the window runs out). Whenever it is on, a true residual at the dtype's
+   * rounding floor (about u (||b|| + ||A x||)) that still misses the tolerance also stops
+   * the solve. Off in reference mode (the paper's solver has no such test).
+   */
+  stagnationWindow?: number;
   /**
    * Reproduce the paper's solver, scipy.sparse.linalg.cg before SciPy 1.12 as called by the
    * MaTS reference code: no preconditioner, a fixed iteration count (maxIterations, default

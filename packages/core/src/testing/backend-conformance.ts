@@ -14,6 +14,7 @@ import {
   NotPositiveDefiniteError,
   ShapeError,
 } from '../backend/errors.js';
+import { countAllocations } from './count-allocations.js';
 import { randomArray, randomSpd } from './random.js';
 import { referenceDot, referenceGemm, referenceMatmul, referenceTranspose } from './reference.js';
 import { unitRoundoff } from './tolerance.js';
@@ -118,6 +119,60 @@ export function describeBackendConformance(label: string, options: BackendConfor
           backend.scal(2, v);
           expect(Array.from(backend.toArray(t))).toEqual([2, 4, 6, 8, 10, 12]);
           expect(() => backend.reshape(t, [4])).toThrow(ShapeError);
+        });
+      });
+
+      describe('host values into and out of existing tensors (write, read)', () => {
+        it('write overwrites a tensor in place, in its dtype, and keeps no reference to the source', () => {
+          const t = backend.zeros([3, 11]);
+          const view = backend.reshape(t, [33]);
+          const values = randomArray(33, 2);
+          backend.write(t, values);
+          expect(Array.from(backend.toArray(view))).toEqual(Array.from(stored(values)));
+          values[0] = 42;
+          expect(backend.toArray(t)[0]).toBe(stored(randomArray(33, 2))[0]);
+          backend.write(view, new Float32Array(33).fill(0.5));
+          expect(Array.from(backend.toArray(t))).toEqual(new Array(33).fill(0.5));
+        });
+
+        it('read fills a caller\'s Float64Array or Float32Array and returns it', () => {
+          const values = randomArray(33, 3);
+          const t = backend.fromArray(values, [3, 11]);
+          const into64 = new Float64Array(33);
+          expect(backend.read(t, into64)).toBe(into64);
+          expect(Array.from(into64)).toEqual(Array.from(stored(values)));
+          const into32 = new Float32Array(33);
+          expect(backend.read(t, into32)).toBe(into32);
+          expect(Array.from(into32)).toEqual(Array.from(Float32Array.from(stored(values))));
+        });
+
+        it('write and read allocate no tensor: an operator computing on the host can fill apply\'s out', () => {
+          const t = backend.zeros([8]);
+          const host = new Float64Array(8);
+          const made = countAllocations(backend, () => {
+            for (let k = 0; k < 3; k++) {
+              backend.read(t, host);
+              for (let i = 0; i < 8; i++) host[i] += i;
+              backend.write(t, host);
+            }
+          });
+          expect(made).toBe(0);
+          expect(Array.from(backend.toArray(t))).toEqual([0, 3, 6, 9, 12, 15, 18, 21]);
+        });
+
+        it('rejects a length that is not the tensor\'s size, and disposed or foreign tensors', () => {
+          const t = backend.zeros([2, 2]);
+          expect(() => backend.write(t, [1, 2, 3])).toThrow(ShapeError);
+          expect(() => backend.write(t, [1, 2, 3])).toThrow(/write: 3 values do not fill the tensor of shape \[2, 2\]/);
+          expect(() => backend.read(t, new Float64Array(5))).toThrow(/read: an array of 5 elements does not fit the tensor of shape \[2, 2\]/);
+          const other = options.create(dtype);
+          expect(() => backend.write(other.zeros([2]), [1, 2])).toThrow(ForeignTensorError);
+          backend.dispose(t);
+          expect(() => backend.write(t, [1, 2, 3, 4])).toThrow(DisposedTensorError);
+          expect(() => backend.read(t, new Float64Array(4))).toThrow(DisposedTensorError);
+          const empty = backend.zeros([0]);
+          backend.write(empty, []);
+          expect(backend.read(empty, new Float64Array(0)).length).toBe(0);
         });
       });
 

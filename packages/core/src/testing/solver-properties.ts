@@ -17,7 +17,7 @@ import { denseOf } from '../operators/dense-of.js';
 import { IdentityOperator } from '../operators/identity.js';
 import { ScaledOperator } from '../operators/scaled.js';
 import { SumOperator } from '../operators/sum.js';
-import { pcg } from '../solver/pcg.js';
+import { pcg } from '../dispatch/pcg-api.js';
 import { describeGenerated, OPERATOR_STRUCTURES, spdOperator, type GeneratedOperator, type OperatorStructure } from './arbitraries.js';
 import { CheckFailure, num, requireAtMost } from './check-failure.js';
 import { KIND_COMPOSITIONS, kindStructure, type KindComposition, type OperatorKindGenerator } from './kind-arbitraries.js';
@@ -248,7 +248,7 @@ export function describeSolverProperties(label: string, options: SolverPropertie
             const bt = upload(b, g.operator.shape);
             const rule = dispatchRule('solve', g.operator, bt);
             // rtol 1e-30 and no iterations: a closed-form answer short of it stays as it is
-            // (status maxIterations), so this checks the closed form alone.
+            // (not converged), so this checks the closed form alone.
             const r = solve(g.operator, bt, { rtol: 1e-30, maxIterations: 0 });
             if (rule !== 'two-kroneckers' || !/^two-kroneckers/.test(r.method)) {
               throw new CheckFailure({ compared: 'the rule and method of solve on a Sum of two Kroneckers', observed: `rule '${rule}', method '${r.method}'`, allowed: "'two-kroneckers'", cause: 'dispatch no longer reaches the two-Kronecker closed form' });

@@ -15,6 +15,7 @@ import { fileStep } from '../util/file-errors.js';
 import type { FloatArray } from '../safetensors/decode.js';
 import { tensorByteLength, type TensorSpec } from '../safetensors/layout.js';
 import { SafetensorsWriter } from '../safetensors/writer.js';
+import { isCompanionFile } from './hf-folder.js';
 import { INDEX_FILE, SINGLE_FILE } from './shard-index.js';
 import { OWNER_FILE, temporaryPrefix, writeOwner } from './temporary-folders.js';
 
@@ -51,7 +52,7 @@ export function planShards(specs: readonly TensorSpec[], maxBytes: number): Shar
 async function checkReplaceable(target: string): Promise<void> {
   const info = await stat(target);
   if (!info.isDirectory()) throw new UserError(`output ${target} exists and is not a folder; refusing to replace it even with --force`);
-  const foreign = (await readdir(target)).filter((f) => !f.endsWith('.safetensors') && f !== INDEX_FILE);
+  const foreign = (await readdir(target)).filter((f) => !f.endsWith('.safetensors') && f !== INDEX_FILE && !isCompanionFile(f));
   if (foreign.length > 0) {
     throw new UserError(`output ${target} holds files that are not a checkpoint (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''}); refusing to replace it even with --force`);
   }

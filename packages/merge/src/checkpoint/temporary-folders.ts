@@ -62,14 +62,15 @@ function readProc(path: string): string | undefined {
   }
 }
 
-/** The start time of process pid in clock ticks after boot (Linux), or undefined. */
-function startTicks(pid: number): string | undefined {
+/** Fields 3 onwards of /proc/PID/stat (Linux), or undefined. */
+function statFields(pid: number): string[] | undefined {
   const stat = readProc(`/proc/${pid}/stat`);
-  if (stat === undefined) return undefined;
   // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return fields[19];
+  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
+
+/** The start time of process pid in clock ticks after boot (Linux), or undefined. */
+const startTicks = (pid: number): string | undefined => statFields(pid)?.[19];
 
 const bootId = () => readProc('/proc/sys/kernel/random/boot_id')?.trim();
 
@@ -88,6 +89,9 @@ function isOwner(v: unknown): v is FolderOwner {
 }
 
 function alive(pid: number): boolean {
+  // A killed merge stays a zombie until its new parent reaps it, and kill(pid, 0) still finds it.
+  const state = statFields(pid)?.[0];
+  if (state === 'Z' || state === 'X') return false;
   try {
     process.kill(pid, 0);
     return true;

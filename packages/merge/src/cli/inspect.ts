@@ -20,7 +20,7 @@ export async function inspectCheckpoint(path: string, json: boolean): Promise<st
     const meta = Object.entries(checkpoint.metadata);
     if (meta.length > 0) {
       lines.push('metadata:');
-      for (const [k, v] of meta) lines.push(`  ${k}: ${v.length > 200 ? `${v.slice(0, 200)}... (${v.length} chars)` : v.replace(/\n/g, '\\n')}`);
+      for (const [k, v] of meta) lines.push(`  ${k}: ${(v.length > 200 ? `${v.slice(0, 200)}... (${v.length} chars)` : v).replace(/\n/g, '\\n')}`);
     }
     const width = Math.max(6, ...tensors.map((t) => t.name.length));
     lines.push(`${'tensor'.padEnd(width)}  ${'dtype'.padEnd(7)}  ${'shape'.padEnd(16)}  size`);

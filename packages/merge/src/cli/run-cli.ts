@@ -1,24 +1,26 @@
 /**
- * The `mats` command line: merge, inspect, validate. Exit status 0 on success, 1 on a user
- * error (one "error: ..." message on stderr, the stack only with --verbose), 2 on a bug,
- * 128 + N when signal N stopped a merge (cli/exit-codes.ts).
+ * The `mats` command line: merge, validate, inspect, methods, convert-config, help. Exit status
+ * 0 on success, 1 on a user error (one "error: ..." message on stderr, the stack only with
+ * --verbose), 2 on a bug, 128 + N when signal N stopped a merge (cli/exit-codes.ts).
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-
-type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
+import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { FileSystemError, UserError } from '../errors.js';
-import { asFileSystemError } from '../util/file-errors.js';
-import { allMethods } from '../methods/registry.js';
+import { allMethods, findMethod, methodNames } from '../methods/registry.js';
 import { planMerge, type MergePlan } from '../pipeline/plan.js';
 import { runMerge, type MergeEvent } from '../pipeline/run.js';
-import { formatBytes } from '../util/format.js';
 import { didYouMean } from '../util/did-you-mean.js';
+import { asFileSystemError } from '../util/file-errors.js';
+import { formatBytes, formatRate } from '../util/format.js';
 import { PACKAGE_VERSION } from '../version.js';
+import { COMMANDS, findCommand, parseArgsOptions, type CommandSpec } from './commands.js';
+import { convertConfigFile } from './convert-config.js';
+import { methodsMarkdown } from './describe-methods.js';
 import { describePlan } from './describe-plan.js';
 import { describeFailure, STOP_SIGNALS } from './exit-codes.js';
+import { commandHelp, configHelp, generalHelp, mergekitHelp, methodsText } from './help.js';
 import { inspectCheckpoint } from './inspect.js';
 import { createProgress } from './progress.js';
 import { isSupervisedChild, reportToSupervisor } from './supervise.js';
@@ -27,34 +29,6 @@ export interface CliIo {
   readonly stdout: NodeJS.WriteStream;
   readonly stderr: NodeJS.WriteStream;
 }
-
-const USAGE = `usage: mats <command> [options]
-
-commands:
-  mats merge CONFIG [--out DIR] [--dry-run] [--json-log FILE] [--quiet] [--force] [--allow-nonfinite]
-      merge the models a YAML config names; --dry-run prints the plan and writes nothing
-  mats validate CONFIG [--out DIR]
-      the checks of --dry-run alone: config, inputs, statistics, output (from headers only)
-  mats inspect PATH [--json]
-      tensors, dtypes, shapes, sizes and metadata of a .safetensors file or a checkpoint folder
-
-options:
-  --out DIR         output folder (overrides output.path in the config)
-  --dry-run         print the plan (tensors, method per tensor, memory, output size); write nothing
-  --json-log FILE   one JSON line per tensor (name, method, seconds, solver report)
-  --quiet           no progress, only errors and the final line
-  --force           replace an existing output folder (never one that is or holds an input)
-  --allow-nonfinite merge inputs that hold NaN or Inf (with a warning) instead of refusing them
-  --verbose         print stack traces of errors
-  --help, --version
-
-methods:
-${allMethods().map((m) => `  ${m.name.padEnd(16)} ${m.summary}`).join('\n')}
-
-Exit status: 0 success, 1 user error (message on stderr), 2 internal error (a bug),
-130 / 143 interrupted by SIGINT / SIGTERM (the partial output is removed).`;
-
-const COMMANDS = ['merge', 'validate', 'inspect', 'help'];
 
 /** Runs the CLI with argv (without node and script); returns the exit status. */
 export async function runCli(argv: readonly string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
@@ -70,50 +44,70 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
 
 type OptionValues = Record<string, string | boolean | undefined>;
 
-function parse(argv: readonly string[], options: ParseArgsOptionsConfig): { values: OptionValues; positionals: string[] } {
+function parse(argv: readonly string[], spec: CommandSpec): { values: OptionValues; positionals: string[] } {
   try {
-    const parsed = parseArgs({ args: [...argv], options: { ...options, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    const parsed = parseArgs({ args: [...argv], options: parseArgsOptions(spec), allowPositionals: true, strict: true });
     return { values: parsed.values as OptionValues, positionals: parsed.positionals };
   } catch (e) {
-    throw new UserError(`${(e as Error).message.replace(/\. To specify a positional.*$/s, '')}\n${USAGE.split('\n')[0]} (mats --help for more)`);
+    throw new UserError(`${(e as Error).message.replace(/\. To specify a positional.*$/s, '')}\nusage: mats ${spec.name} ... (mats ${spec.name} --help)`);
   }
 }
 
+/** The positionals a command takes, checked against its spec. */
+function positionalArgs(spec: CommandSpec, positionals: string[]): string[] {
+  const required = spec.args.filter((a) => !a.optional).length;
+  if (positionals.length < required || positionals.length > spec.args.length) {
+    const wanted = spec.args.map((a) => (a.optional ? `[${a.name}]` : a.name)).join(' ');
+    const got = positionals.length === 0 ? 'nothing' : `${positionals.length}: ${positionals.join(' ')}`;
+    throw new UserError(`${spec.name} takes ${wanted || 'no arguments'}, got ${got} (mats ${spec.name} --help)`);
+  }
+  return positionals;
+}
+
+const write = (io: CliIo, text: string) => {
+  io.stdout.write(`${text}\n`);
+  return 0;
+};
+
 async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    io.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (command === '--version') {
-    io.stdout.write(`${PACKAGE_VERSION}\n`);
-    return 0;
-  }
-  if (!COMMANDS.includes(command)) throw new UserError(`unknown command '${command}'${didYouMean(command, COMMANDS)} (commands: merge, validate, inspect)`);
+  if (command === undefined || command === '--help' || command === '-h') return write(io, generalHelp());
+  if (command === '--version') return write(io, PACKAGE_VERSION);
+  const spec = findCommand(command);
+  const names = COMMANDS.map((c) => c.name);
+  if (spec === undefined) throw new UserError(`unknown command '${command}'${didYouMean(command, names)} (commands: ${names.join(', ')}; mats --help)`);
+  const { values, positionals } = parse(rest, spec);
+  if (values.help) return write(io, commandHelp(spec));
+  const args = positionalArgs(spec, positionals);
 
-  if (command === 'inspect') {
-    const { values, positionals } = parse(rest, { json: { type: 'boolean' } });
-    if (values.help) return help(io);
-    const path = single(positionals, 'inspect', 'PATH');
-    io.stdout.write(`${await inspectCheckpoint(path, values.json === true)}\n`);
-    return 0;
+  switch (spec.name) {
+    case 'help':
+      return write(io, helpTopic(args[0]));
+    case 'inspect':
+      return write(io, await inspectCheckpoint(args[0], values.json === true));
+    case 'methods': {
+      const methods = args[0] === undefined ? allMethods() : [methodNamed(args[0])];
+      return write(io, values.markdown ? methodsMarkdown(methods) : methodsText(methods));
+    }
+    case 'convert-config': {
+      const { text, notes } = await convertConfigFile(args[0]);
+      for (const note of notes) io.stderr.write(`note: ${note}\n`);
+      io.stdout.write(text);
+      return 0;
+    }
   }
 
-  const { values, positionals } = parse(rest, {
-    out: { type: 'string' },
-    'dry-run': { type: 'boolean' },
-    'json-log': { type: 'string' },
-    quiet: { type: 'boolean', short: 'q' },
-    force: { type: 'boolean' },
-    'allow-nonfinite': { type: 'boolean' },
-  });
-  if (values.help) return help(io);
-  if (command === 'validate' && (values['dry-run'] || values['json-log'] !== undefined)) throw new UserError('validate takes only CONFIG and --out');
-  const config = await loadConfig(single(positionals, command, 'CONFIG'));
-  const out = values.out === undefined ? undefined : resolve(values.out as string);
+  // merge and validate
+  if (values.out !== undefined && args[1] !== undefined && resolve(values.out as string) !== resolve(args[1])) {
+    throw new UserError(`two output folders: OUTPUT ${args[1]} and --out ${values.out as string}; give one`);
+  }
+  const config = await loadConfig(args[0]);
+  const outArg = (values.out as string | undefined) ?? args[1];
+  const out = outArg === undefined ? undefined : resolve(outArg);
+  if (values.quiet !== true) for (const note of config.notes) io.stderr.write(`note: ${note}\n`);
   const plan = await planMerge(config, { out, force: values.force === true, allowNonFinite: values['allow-nonfinite'] === true });
   try {
-    if (command === 'validate') {
+    if (spec.name === 'validate') {
       io.stdout.write(`${describePlan(plan, false)}\nvalid: nothing wrong found in the config, inputs, statistics or output\n`);
       return 0;
     }
@@ -125,6 +119,24 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   } finally {
     await plan.close();
   }
+}
+
+function methodNamed(name: string) {
+  const method = findMethod(name);
+  if (method === undefined) throw new UserError(`unknown method '${name}'${didYouMean(name, methodNames())} (methods: ${methodNames().join(', ')})`);
+  return method;
+}
+
+/** `mats help TOPIC`: a command's help, or methods, config, mergekit. */
+function helpTopic(topic: string | undefined): string {
+  if (topic === undefined) return generalHelp();
+  const spec = findCommand(topic);
+  if (spec !== undefined && topic !== 'methods') return commandHelp(spec);
+  if (topic === 'methods') return methodsText();
+  if (topic === 'config') return configHelp();
+  if (topic === 'mergekit') return mergekitHelp();
+  const topics = [...COMMANDS.map((c) => c.name), 'config', 'mergekit'];
+  throw new UserError(`no help on '${topic}'${didYouMean(topic, topics)} (topics: ${topics.join(', ')})`);
 }
 
 async function merge(plan: MergePlan, io: CliIo, options: { quiet: boolean; jsonLog?: string }): Promise<number> {
@@ -173,10 +185,9 @@ async function merge(plan: MergePlan, io: CliIo, options: { quiet: boolean; json
     await closeLog();
     // The log failed after the last job: the checkpoint is whole, the log is not.
     if (logError instanceof FileSystemError) throw new FileSystemError(logError.file, logError.code, `${logError.message}; the merge itself finished: ${summary.outputPath} is complete`);
-    const rate = summary.inputBytesRead / 1e9 / Math.max(summary.seconds, 1e-9);
     io.stdout.write(
       `wrote ${summary.outputPath}: ${summary.merged} tensors merged, ${summary.copied} copied, ${formatBytes(summary.outputBytes)} ` +
-        `in ${summary.seconds.toFixed(2)} s (${summary.passes} pass${summary.passes === 1 ? '' : 'es'}, ${rate.toFixed(2)} GB/s read)\n`,
+        `in ${summary.seconds.toFixed(2)} s (${summary.passes} pass${summary.passes === 1 ? '' : 'es'}, ${formatBytes(summary.inputBytesRead)} read at ${formatRate(summary.inputBytesRead, summary.seconds)})\n`,
     );
     return 0;
   } finally {
@@ -185,14 +196,4 @@ async function merge(plan: MergePlan, io: CliIo, options: { quiet: boolean; json
     process.off('disconnect', onDisconnect);
     await closeLog();
   }
-}
-
-function single(positionals: string[], command: string, what: string): string {
-  if (positionals.length !== 1) throw new UserError(`${command} takes one ${what}${positionals.length > 1 ? `, got ${positionals.length}: ${positionals.join(' ')}` : ''} (mats --help)`);
-  return positionals[0];
-}
-
-function help(io: CliIo): number {
-  io.stdout.write(`${USAGE}\n`);
-  return 0;
 }

@@ -17,7 +17,7 @@ import { mergeInSubspace } from './subspace-merge.js';
 
 export const fisherParameters = z.strictObject({
   /** Fisher entries below it are raised to it (0 keeps them: a coordinate no task sees gets 0). */
-  floor: z.number().finite().gte(0).default(DEFAULT_FISHER_FLOOR),
+  floor: z.number().finite().gte(0).default(DEFAULT_FISHER_FLOOR).describe('Fisher entries below it are raised to it (the MaTS reference code\'s 1e-8): a coordinate no task cares about gets the weighted average'),
 });
 
 export const fisher = defineMethod({
@@ -30,12 +30,14 @@ export const fisher = defineMethod({
   // Inputs aside: the running sum and one model's F (a floored copy, its upload, core's host
   // copy each), a theta upload, the rhs, a term, the solution and its host copy.
   workingBytes: (length) => length * 8 * 12,
-  async merge(job, { parameters, backend }) {
+  async merge(job, { parameters, backend, log }) {
     return mergeInSubspace(job, 'diagonal', backend, { floor: parameters.floor, shrink: 1, damping: 0 }, async (system) => {
       const result = solve(system.system, system.rhs);
       const values = backend.toArray(result.x);
       backend.dispose(result.x);
-      if (result.status !== 'converged') {
+      // leastSquares (a zero summed Fisher entry where b is not 0): keep it, and say so.
+      if (result.status === 'leastSquares') log(`warning: tensor ${job.name}: ${result.message}; the merge keeps it`);
+      else if (result.status !== 'converged') {
         throw new UserError(`tensor ${job.name}: Fisher merging failed (${result.status}): ${result.message}`);
       }
       return { values, report: { details: { subspace: 'diagonal', rule: result.method, ...(result.note !== undefined ? { note: result.note } : {}) } } };

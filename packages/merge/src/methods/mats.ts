@@ -18,7 +18,7 @@ import { gramKnobs } from './regmean.js';
 import { solveReport } from './solve-report.js';
 import { DEFAULT_FISHER_FLOOR } from './statistic-factors.js';
 import { SUBSPACES, subspaceNeeds, type Subspace } from './subspace.js';
-import { mergeInSubspace } from './subspace-merge.js';
+import { mergeInSubspace, subspaceStatisticBytes } from './subspace-merge.js';
 
 /** Initialisations that are not a method's output. */
 const PLAIN_INITS = ['zeros', 'base'] as const;
@@ -28,26 +28,26 @@ const MATS_DEFAULTS = { preconditioner: 'auto', rtol: 1e-5, atol: 0, init_lambda
 export const matsParameters = z
   .strictObject({
     /** The task subspace C_i; auto: per tensor, the richest with statistics in every model. */
-    subspace: z.enum([...SUBSPACES, 'auto']).default('auto'),
+    subspace: z.enum([...SUBSPACES, 'auto']).default('auto').describe('the task subspace C_i; auto: per tensor, the richest whose statistics every model has (kfac, gram, diagonal for a 2-D weight; block, diagonal for a 1-D one)'),
     /** CG iteration budget (the paper: 100). */
-    iterations: z.number().int().positive().default(100),
+    iterations: z.number().int().positive().default(100).describe('CG iteration budget (the paper: 100)'),
     /** Initial guess: zeros, base, or any method's output on the same tensor (task_arithmetic: the paper's). */
-    init: z.string().min(1).default('task_arithmetic'),
+    init: z.string().min(1).default('task_arithmetic').describe('x0: zeros, base, or any method\'s output on the tensor (average, task_arithmetic: the paper\'s, ties, fisher, regmean, ...)'),
     /** lambda of init: task_arithmetic (the paper: 0.3). */
-    init_lambda: z.number().finite().optional(),
+    init_lambda: z.number().finite().optional().meta({ defaultText: '0.3 (with init: task_arithmetic)' }).describe('lambda of init: task_arithmetic (the paper: 0.3)'),
     /** Parameters of the init method (init: ties, say). */
-    init_parameters: z.record(z.string(), z.unknown()).optional(),
-    shrink: gramKnobs.shrink.default(1),
-    damping: gramKnobs.damping.default(0),
+    init_parameters: z.record(z.string(), z.unknown()).optional().describe('knobs of the init method (init: ties with init_parameters: {density: 0.3})'),
+    shrink: gramKnobs.shrink.default(1).describe('as regmean\'s, on every Gram factor (G_i and A_i)'),
+    damping: gramKnobs.damping.default(0).describe('as regmean\'s, on every Gram factor, and on a diagonal Fisher and a Fisher block'),
     /** none, jacobi, kronecker (the nearest Kronecker product; kfac tensors), auto (dispatch's best). */
-    preconditioner: z.enum(['none', 'jacobi', 'kronecker', 'auto']).optional(),
+    preconditioner: z.enum(['none', 'jacobi', 'kronecker', 'auto']).optional().meta({ defaultText: 'auto (none with reference: true)' }).describe('none, jacobi, kronecker (the nearest Kronecker product; kfac tensors), auto (dispatch\'s best: an exact inverse where a closed form exists, the Kronecker approximation for a sum of Kroneckers)'),
     /** Stop when ||b - A x|| <= max(atol, rtol ||b||). */
-    rtol: z.number().gte(0).lt(1).optional(),
-    atol: z.number().finite().gte(0).optional(),
+    rtol: z.number().gte(0).lt(1).optional().meta({ defaultText: '1e-5' }).describe('stop when ||b - A x|| <= max(atol, rtol ||b||), on the true residual'),
+    atol: z.number().finite().gte(0).optional().meta({ defaultText: '0' }).describe('absolute residual tolerance (with rtol)'),
     /** cg: PCG; exact: dispatch's closed form where one exists (PCG elsewhere, with a note). */
-    solver: z.enum(['cg', 'exact']).default('cg'),
+    solver: z.enum(['cg', 'exact']).default('cg').describe('cg: PCG from x0; exact: the closed form where one exists (Fisher, RegMean, block, one Kronecker, two Kroneckers by simultaneous diagonalisation), PCG with a note where none does (kfac with 3 or more models)'),
     /** The paper's solver: plain CG, `iterations` steps, scipy's legacy stopping rule (tol 1e-5). */
-    reference: z.boolean().default(false),
+    reference: z.boolean().default(false).describe('true: the paper\'s solver: plain CG from init, at most iterations steps, scipy\'s legacy stopping rule (tol 1e-5), below'),
   })
   .superRefine((p, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
@@ -108,7 +108,7 @@ export const mats = defineMethod({
   },
   // Inputs aside: the rhs, x0, x, CG's four work vectors, a term, a theta upload, the running
   // sum and one model's C_i (a Diagonal; Gram and Kronecker factors count as statistics).
-  workingBytes: (length) => length * 8 * 12,
+  workingBytes: (length, _m, _p, _w, statisticElements) => length * 8 * 12 + subspaceStatisticBytes(statisticElements),
   async merge(job, { parameters: p, backend, nested, log, signal }) {
     const options = { shrink: p.shrink, damping: p.damping, floor: DEFAULT_FISHER_FLOOR };
     return mergeInSubspace(job, p.subspace, backend, options, async (system, subspace, models) => {

@@ -60,7 +60,7 @@ export interface TensorJob extends TensorDescriptor {
   /** Precision of every array this job returns. */
   readonly precision: Precision;
   readonly modelCount: number;
-  /** Per-model weights from the config (1 where not given). */
+  /** Per-model weights from the config for this tensor (1 where not given; a config may vary them by tensor). */
   readonly weights: readonly number[];
   readonly hasBase: boolean;
   /** The base's values for this job's range. Throws when the config has no base. */
@@ -127,10 +127,15 @@ export interface MethodRuntime {
 
 export interface PrepareContext<P> extends MethodRuntime {
   readonly parameters: P;
+  /**
+   * Each model's parameters: `parameters` with the model's own per-model knobs on top (see
+   * MergeMethod.perModel); `parameters` itself for every model when none are given.
+   */
+  readonly modelParameters: readonly P[];
   /** Every merged (floating-point) tensor, in plan order. */
   readonly tensors: readonly TensorDescriptor[];
   readonly modelCount: number;
-  /** Per-model weights from the config (1 where not given). */
+  /** Per-model weights from the config (1 where not given); where a config varies them by tensor, the first tensor's: read each job's. */
   readonly weights: readonly number[];
   /**
    * One pass over every job in plan order (the same jobs, chunks included, that merge() will
@@ -141,7 +146,10 @@ export interface PrepareContext<P> extends MethodRuntime {
 }
 
 export interface MergeContext<P, S> extends MethodRuntime {
+  /** This tensor's parameters (a config may give numeric knobs per tensor: layer gradients, filters). */
   readonly parameters: P;
+  /** Each model's parameters for this tensor: `parameters` with the model's per-model knobs on top. */
+  readonly modelParameters: readonly P[];
   /** What prepare() returned (undefined without prepare). merge() may update it in place. */
   readonly state: S;
   /** The methods named by nested(), bound and prepared, by key. */
@@ -153,8 +161,25 @@ export interface MergeMethod<P = unknown, S = undefined> {
   readonly name: string;
   /** One line for the CLI and the README. */
   readonly summary: string;
-  /** zod schema of `parameters:`, with defaults; use z.strictObject so unknown keys are caught. */
+  /**
+   * zod schema of `parameters:`, with defaults; use z.strictObject so unknown keys are caught.
+   * Give every knob a `.describe('...')`: `mats methods` and the README's knob table are
+   * generated from these schemas (a test checks that every knob has one).
+   */
   readonly parameters: z.ZodType<P>;
+  /**
+   * Knobs a model entry may set for itself, under the model as `weight` is (`density` of TIES:
+   * per model in the paper and in mergekit); the value in `parameters:` is every model's
+   * default. Each model's full set is validated by `parameters` and handed to merge() as
+   * `modelParameters[i]`.
+   */
+  readonly perModel?: readonly string[];
+  /**
+   * Whether prepare() makes passes over the whole model with these parameters (TIES's global
+   * trim): then the parameters must be the same for every tensor, and a config that gives a
+   * knob per tensor is refused.
+   */
+  wholeModel?(parameters: P): boolean;
   /** Whether the config must name a base model. */
   requiresBase(parameters: P): boolean;
   /**
@@ -170,10 +195,14 @@ export interface MergeMethod<P = unknown, S = undefined> {
   prepare?(context: PrepareContext<P>): Promise<S>;
   merge(job: TensorJob, context: MergeContext<P, S>): Promise<TensorResult>;
   /**
-   * Bytes of working memory merge() needs for a job of `length` elements on top of the inputs
-   * (for the dry-run estimate). Default: two float64 arrays of the job's length.
+   * Bytes of working memory merge() holds at once for a job of `length` elements on top of the
+   * inputs, its result included (for the dry-run estimate, pipeline/memory-estimate.ts);
+   * precisionBytes: 4 or 8, the width of the arrays the job returns (task vectors are that
+   * wide); statisticElements: the elements of the largest model's statistics for this job
+   * (what a task-subspace method copies, prepares and sums). Default: two float64 arrays of the
+   * job's length.
    */
-  workingBytes?(length: number, modelCount: number, parameters: P): number;
+  workingBytes?(length: number, modelCount: number, parameters: P, precisionBytes: number, statisticElements: number): number;
 }
 
 /** Declares a method with its parameter type inferred from the schema. */

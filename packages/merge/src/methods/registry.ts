@@ -1,5 +1,6 @@
 /** Every merging method by config name. A new method: one file, one line here. */
 import { average } from './average.js';
+import { breadcrumbs } from './breadcrumbs.js';
 import { dare } from './dare.js';
 import { fisher } from './fisher.js';
 import { mats } from './mats.js';
@@ -11,7 +12,7 @@ import { ties } from './ties.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyMethod = MergeMethod<any, any>;
 
-const METHODS: AnyMethod[] = [average, taskArithmetic, ties, dare, fisher, regmean, mats];
+const METHODS: AnyMethod[] = [average, taskArithmetic, ties, dare, breadcrumbs, fisher, regmean, mats];
 
 export function methodNames(): string[] {
   return METHODS.map((m) => m.name);

@@ -18,14 +18,14 @@ import { defineMethod } from './method.js';
 import { solveReport } from './solve-report.js';
 import { DEFAULT_FISHER_FLOOR } from './statistic-factors.js';
 import { subspaceNeeds } from './subspace.js';
-import { mergeInSubspace } from './subspace-merge.js';
+import { mergeInSubspace, subspaceStatisticBytes } from './subspace-merge.js';
 
 /** Knobs shared by every method that builds Gram factors. */
 export const gramKnobs = {
   /** Off-diagonal shrink s in [0, 1]: A -> s A + (1 - s) Diag(A); the RegMean paper's alpha is typically 0.9. */
-  shrink: z.number().gte(0).lte(1),
+  shrink: z.number().gte(0).lte(1).describe('off-diagonal shrink s of each input Gram, A -> s A + (1 - s) Diag(A) (the RegMean paper\'s alpha, typically 0.9)'),
   /** Damping delta >= 0 of every factor: A -> A + delta * mean(diag(A)) * I. */
-  damping: z.number().finite().gte(0),
+  damping: z.number().finite().gte(0).describe('A -> A + delta * mean(diag A) * I for each Gram: makes a singular sum invertible'),
 };
 
 export const regmeanParameters = z.strictObject({
@@ -46,6 +46,8 @@ export const regmean = defineMethod({
   requiresBase: () => false,
   elementwise: () => false,
   statistics: (tensor) => subspaceNeeds(tensor, 'gram'),
+  // The right-hand side and the solution (float64), and the statistics' copies.
+  workingBytes: (length, _m, _p, _w, statisticElements) => length * 8 * 2 + subspaceStatisticBytes(statisticElements),
   async merge(job, { parameters, backend, precision, log }) {
     const options = { shrink: parameters.shrink, damping: parameters.damping, floor: DEFAULT_FISHER_FLOOR };
     return mergeInSubspace(job, 'gram', backend, options, async (system) => {

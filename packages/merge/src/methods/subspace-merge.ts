@@ -9,6 +9,17 @@ import type { TensorJob, TensorResult } from './method.js';
 import { activeModels, selectSubspace, type Subspace, type SubspaceChoice } from './subspace.js';
 import { buildTaskSystem, type TaskSystem, type TaskSystemOptions } from './task-system.js';
 
+/**
+ * Float64 arrays of one model's statistics size a task-subspace merge holds at its peak
+ * (task-system.ts, core's solve): model i's prepared factor and its upload, the running sum and
+ * the sum it replaces, the solve's factorisation and workspace, and the two operands the CPU
+ * backend's gemm and host linear algebra copy into WebAssembly memory (which keeps its size).
+ */
+export const SUBSPACE_STATISTIC_COPIES = 8;
+
+/** Bytes of those copies for a job whose largest model has statisticElements of statistics. */
+export const subspaceStatisticBytes = (statisticElements: number): number => SUBSPACE_STATISTIC_COPIES * 8 * statisticElements;
+
 export async function mergeInSubspace(
   job: TensorJob,
   choice: SubspaceChoice,

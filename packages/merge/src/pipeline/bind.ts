@@ -78,6 +78,6 @@ export function statisticNeeds(root: MethodBinding, tensor: TensorDescriptor): S
 }
 
 /** Working bytes of the whole tree for a job (nested calls add up). */
-export function workingBytes(root: MethodBinding, length: number, modelCount: number): number {
-  return bindingsInOrder(root).reduce((s, b) => s + (b.method.workingBytes?.(length, modelCount, b.parameters) ?? 16 * length), 0);
+export function workingBytes(root: MethodBinding, length: number, modelCount: number, precisionBytes = 4, statisticElements = 0): number {
+  return bindingsInOrder(root).reduce((s, b) => s + (b.method.workingBytes?.(length, modelCount, b.parameters, precisionBytes, statisticElements) ?? 16 * length), 0);
 }

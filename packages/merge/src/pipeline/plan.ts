@@ -15,12 +15,18 @@ import { dtypeBytes, isFloatDType, isReadableDType, type SafetensorsDType, type 
 import type { TensorSpec } from '../safetensors/layout.js';
 import { formatShape, listSome } from '../util/format.js';
 import { naturalCompare } from '../util/natural-order.js';
-import { PACKAGE_VERSION } from '../version.js';
 import { createBackend } from './backend.js';
 import { outputOverlapsInputs, type NamedInput } from './output-overlap.js';
 import { checkStatisticsHeaders, checkStatisticsValues, type StatisticToCheck } from './statistics-checks.js';
-import { bindMethod, bindingsInOrder, isElementwise, requiresBase, statisticNeeds, workingBytes, type MethodBinding } from './bind.js';
+import { bindMethod, bindingsInOrder, isElementwise, requiresBase, statisticNeeds, type MethodBinding } from './bind.js';
+import type { CompanionFile } from '../checkpoint/hf-folder.js';
+import { planOutputFolderFiles } from './companion-files.js';
+import { estimateMemory, type MemoryEstimate } from './memory-estimate.js';
+
+export type { MemoryEstimate } from './memory-estimate.js';
+import { provenance } from './provenance.js';
 import type { PlannedTensor, TensorSource } from './sources.js';
+import { resolveTensorSettings, staticParameters, type TensorSettings } from './tensor-settings.js';
 
 /**
  * Default size of one job of an elementwise method: 256 Ki elements (1 MB in float32). Measured
@@ -40,16 +46,13 @@ export interface PlanOptions {
   readonly allowNonFinite?: boolean;
 }
 
-export interface MemoryEstimate {
-  /** Largest working set of one job (inputs of two jobs in flight, working arrays, output encoding). */
-  readonly peakBytes: number;
-  /** The tensor that sets it. */
-  readonly peakTensor: string;
-}
 
 export interface MergePlan {
   readonly config: MergeConfig;
+  /** The method tree bound with the config's parameters (knobs given per tensor take defaults here). */
   readonly binding: MethodBinding;
+  /** Each merged tensor's parameters and weights (tensor-settings.ts). */
+  readonly settings: TensorSettings;
   readonly backend: Backend;
   readonly tensors: readonly PlannedTensor[];
   /** The merged tensors' descriptors, in plan order. */
@@ -70,6 +73,8 @@ export interface MergePlan {
   readonly warnings: readonly string[];
   /** Temporary folders of earlier merges into the same output (checkpoint/temporary-folders.ts); the merge removes the stale ones. */
   readonly temporaryFolders: readonly TemporaryFolder[];
+  /** Files of a Hugging Face folder written beside the tensors (config.json, tokenizer files). */
+  readonly companionFiles: readonly CompanionFile[];
   /** Closes every input file. */
   close(): Promise<void>;
 }
@@ -109,7 +114,7 @@ async function openAll(paths: (string | undefined)[], problems: ProblemList, rol
 export async function planMerge(config: MergeConfig, options: PlanOptions = {}): Promise<MergePlan> {
   const problems = new ProblemList();
   const bindingProblems: string[] = [];
-  const binding = bindMethod({ method: config.method, parameters: config.parameters }, 'parameters', bindingProblems);
+  const binding = bindMethod({ method: config.method, parameters: staticParameters(config) }, 'parameters', bindingProblems);
   for (const p of bindingProblems) problems.add(p);
   const usesBase = binding !== undefined && requiresBase(binding);
   if (usesBase && config.base === undefined) {
@@ -125,7 +130,7 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
   const allowNonFinite = options.allowNonFinite === true || config.allowNonFinite;
   const outputPath = options.out ?? config.output.path;
   let temporaryFolders: TemporaryFolder[] = [];
-  if (outputPath === undefined) problems.add('output.path: no output folder; set output.path in the config or pass --out DIR');
+  if (outputPath === undefined) problems.add('output.path: no output folder; give one on the command line (mats merge CONFIG OUTPUT) or set output.path in the config');
   else {
     const overlaps = await outputOverlapsInputs(outputPath, namedInputs(config));
     for (const p of overlaps) problems.add(p);
@@ -255,8 +260,12 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
   }
   await checkStatisticsValues(toCheck, problems, { allow: allowNonFinite, warn: (w) => warnings.push(w) });
 
+  const companionFiles = await planOutputFolderFiles(config, tensors, problems);
+  const mergedNames = tensors.filter((t) => t.action === 'merge').map((t) => t.name);
+  const settings = binding === undefined ? undefined : resolveTensorSettings(config, binding, mergedNames, tensors.map((t) => t.name), problems);
+
   const all = problems.all();
-  if (all.length > 0 || binding === undefined || 'problem' in backend || outputPath === undefined) {
+  if (all.length > 0 || binding === undefined || settings === undefined || 'problem' in backend || outputPath === undefined) {
     await closeAll();
     throw new ValidationError(`cannot merge: ${all.length} problem${all.length === 1 ? '' : 's'} found before reading any tensor`, all);
   }
@@ -267,10 +276,11 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
   const shards = planShards(specs, config.output.shardSize);
   const outputBytes = shards.reduce((s, x) => s + x.bytes, 0);
   const inputBytes = tensors.reduce((s, t) => s + (t.models.length + (t.base === undefined ? 0 : 1)) * (t.action === 'merge' ? 1 : 0) * t.size * bytesOf(t.dtype), 0);
-  const metadata = provenance(config, binding);
+  const metadata = provenance(config, binding, settings);
   return {
     config,
     binding,
+    settings,
     backend,
     tensors,
     merged: tensors.filter((t) => t.action === 'merge'),
@@ -282,13 +292,26 @@ export async function planMerge(config: MergeConfig, options: PlanOptions = {}):
     shards,
     outputBytes,
     inputBytes,
-    memory: estimateMemory(tensors, binding, elementwise, chunkElements, config.precision === 'float64' ? 8 : 4, usesBase),
+    memory: estimateMemory({ tensors, binding, elementwise, chunkElements, precisionBytes: config.precision === 'float64' ? 8 : 4, usesBase, baselineBytes: await readyBaseline(backend, tensors, binding) }),
     metadata,
     allowNonFinite,
     warnings,
     temporaryFolders,
+    companionFiles,
     close: closeAll,
   };
+}
+
+/**
+ * This process's resident set, ready to merge: a method that solves in task subspaces runs the
+ * backend's linear algebra, so the backend's worker threads (the CPU backend's wasm-simd-threads)
+ * are started first and counted here.
+ */
+async function readyBaseline(backend: Backend, tensors: readonly PlannedTensor[], binding: MethodBinding): Promise<number> {
+  const solves = tensors.some((t) => t.action === 'merge' && statisticNeeds(binding, t).length > 0);
+  const warmUp = (backend as { warmUp?: () => Promise<void> }).warmUp;
+  if (solves && typeof warmUp === 'function') await warmUp.call(backend);
+  return process.memoryUsage().rss;
 }
 
 /** Every path the config reads: the output may be none of them, nor hold one. */
@@ -299,6 +322,7 @@ function namedInputs(config: MergeConfig): NamedInput[] {
     inputs.push({ role: `models[${i}]`, path: m.path });
     if (m.stats !== undefined) inputs.push({ role: `models[${i}].stats`, path: m.stats });
   });
+  if (config.output.tokenizerSource !== undefined) inputs.push({ role: 'output.tokenizer_source', path: config.output.tokenizerSource });
   inputs.push({ role: 'the config', path: config.source }); // '<inline>' resolves to nothing: skipped
   return inputs;
 }
@@ -318,38 +342,3 @@ function bytesOf(dtype: SafetensorsDType): number {
   return isReadableDType(dtype) ? dtypeBytes(dtype) : 1;
 }
 
-function estimateMemory(tensors: readonly PlannedTensor[], binding: MethodBinding, elementwise: boolean, chunk: number, precisionBytes: number, usesBase: boolean): MemoryEstimate {
-  let peakBytes = 0;
-  let peakTensor = '';
-  for (const t of tensors) {
-    let bytes: number;
-    if (t.action === 'copy') bytes = 2 * t.size * bytesOf(t.dtype);
-    else {
-      const length = elementwise ? Math.min(t.size, chunk) : t.size;
-      const inputs = (t.models.length + (usesBase ? 1 : 0)) * length * precisionBytes;
-      let stats = 0;
-      for (const m of t.statistics) for (const s of m.values()) stats += s.shape.reduce((a, b) => a * b, 1) * precisionBytes;
-      // Two jobs' inputs in flight (read-ahead), the method's working arrays, the encoded output.
-      bytes = 2 * (inputs + stats) + workingBytes(binding, length, t.models.length) + length * (8 + bytesOf(t.outputDtype));
-    }
-    if (bytes > peakBytes) {
-      peakBytes = bytes;
-      peakTensor = t.name;
-    }
-  }
-  return { peakBytes, peakTensor };
-}
-
-/** Output metadata: method, parameters, inputs, package version, and the config itself. */
-function provenance(config: MergeConfig, binding: MethodBinding): Record<string, string> {
-  const describe = (b: MethodBinding): unknown => ({ method: b.method.name, parameters: b.parameters, ...(Object.keys(b.nested).length > 0 ? { nested: Object.fromEntries(Object.entries(b.nested).map(([k, v]) => [k, describe(v)])) } : {}) });
-  return {
-    format: 'pt',
-    mats_version: PACKAGE_VERSION,
-    mats_method: binding.method.name,
-    mats_parameters: JSON.stringify(describe(binding)),
-    mats_inputs: JSON.stringify({ base: config.base ?? null, models: config.models.map((m) => ({ path: m.path, weight: m.weight, stats: m.stats ?? null })) }),
-    mats_settings: JSON.stringify({ precision: config.precision, backend: config.backend, seed: config.seed, output_dtype: config.output.dtype }),
-    mats_config: config.text,
-  };
-}

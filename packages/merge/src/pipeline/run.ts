@@ -6,10 +6,11 @@
  * for NaN and Inf (pipeline/nonfinite.ts); temporary folders left by killed merges into the same
  * output are removed first (checkpoint/temporary-folders.ts).
  */
+import { writeCompanionFiles } from '../checkpoint/hf-folder.js';
 import { CheckpointOutput } from '../checkpoint/output.js';
 import { describeTemporaryFolder, removeIfStale } from '../checkpoint/temporary-folders.js';
 import { FileSystemError, InterruptedError, UserError } from '../errors.js';
-import type { BoundMethod, MethodRuntime, TensorJob, TensorReport, TensorResult } from '../methods/method.js';
+import type { BoundMethod, MethodRuntime, PrepareContext, TensorJob, TensorReport, TensorResult } from '../methods/method.js';
 import { dtypeBytes, isReadableDType } from '../safetensors/dtype.js';
 import { bindingsInOrder, statisticNeeds, type MethodBinding } from './bind.js';
 import { InputJob } from './job.js';
@@ -90,7 +91,7 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
   const emit = options.onEvent ?? (() => undefined);
   const items = workList(plan);
   const jobs = items.filter((i): i is Extract<WorkItem, { kind: 'job' }> => i.kind === 'job');
-  const weights = plan.config.models.map((m) => m.weight);
+  const settingOf = (tensor: PlannedTensor) => plan.settings.of.get(tensor.name)!;
   const usesStatistics = plan.merged.some((t) => statisticNeeds(plan.binding, t).length > 0);
   let bytesRead = 0;
   let passes = 0;
@@ -103,7 +104,7 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
     throw new InterruptedError(`merge interrupted${signal !== undefined ? ` by ${signal}` : ''}; nothing was written`, signal);
   };
   const guard = new NonFiniteGuard({ allow: plan.allowNonFinite, warn: (message) => emit({ type: 'log', message }) });
-  const makeJob = (item: Extract<WorkItem, { kind: 'job' }>) => new InputJob(item.tensor, item.index, item.offset, item.length, plan.config.precision, weights, guard);
+  const makeJob = (item: Extract<WorkItem, { kind: 'job' }>) => new InputJob(item.tensor, item.index, item.offset, item.length, plan.config.precision, settingOf(item.tensor).weights, guard);
 
   /** Jobs in plan order, each prefetching the next one's inputs. */
   async function* jobPass(label: string): AsyncGenerator<TensorJob> {
@@ -140,22 +141,15 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
     else if (await removeIfStale(folder)) emit({ type: 'log', message: `removed ${describeTemporaryFolder(folder).replace(/; mats merge removes it.*$/, '')}` });
   }
 
-  // Bind every method in the tree to its state; nested methods are prepared first.
-  const bound = new Map<MethodBinding, BoundMethod>();
+  // Bind every method tree (one per distinct set of per-tensor knobs) to its state; nested
+  // methods are prepared first.
   checkAborted();
   const output = await CheckpointOutput.create(plan.outputPath, plan.shards, plan.metadata, plan.force);
   emit({ type: 'output', temporaryFolder: output.tempFolder, target: output.target });
   try {
-    for (const b of bindingsInOrder(plan.binding)) {
-      const state = b.method.prepare === undefined ? undefined : await b.method.prepare({ ...runtime, parameters: b.parameters, tensors: plan.merged, modelCount: plan.config.models.length, weights, pass: jobPass });
-      const nested = Object.fromEntries(Object.entries(b.nested).map(([k, n]) => [k, bound.get(n)!]));
-      bound.set(b, {
-        name: b.method.name,
-        parameters: b.parameters,
-        merge: (job) => b.method.merge(job, { ...runtime, parameters: b.parameters, state, nested }),
-      });
-    }
-    const root = bound.get(plan.binding)!;
+    const roots: BoundMethod[] = [];
+    const pass = plan.settings.bindings.length === 1 ? jobPass : refusePass;
+    for (const setting of plan.settings.bindings) roots.push(await bindTree(setting.binding, setting.modelParameters, runtime, { tensors: plan.merged, modelCount: plan.config.models.length, weights: setting.weights, pass }));
 
     // The merge pass: copies and jobs in plan order, so shards fill one after another.
     passes++;
@@ -190,7 +184,7 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
         const following = nextJob[k];
         next = following === undefined ? undefined : makeJob(following);
         next?.prefetch(plan.usesBase, usesStatistics);
-        const result = checkResult(await root.merge(job), job, plan.binding.method.name);
+        const result = checkResult(await roots[settingOf(item.tensor).bindingIndex].merge(job), job, plan.binding.method.name);
         guard.output(plan.binding.method.name, item.tensor.name, item.tensor.shape, item.tensor.outputDtype, result.values, item.offset);
         await output.writeFloats(item.tensor.name, result.values, item.offset);
         if (result.report !== undefined) report = { ...report, ...result.report };
@@ -204,6 +198,7 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
       emit({ type: 'progress', doneBytes: done, totalBytes: total });
     }
     checkAborted();
+    await writeCompanionFiles(output.tempFolder, plan.companionFiles);
     await output.commit();
   } catch (e) {
     await output.abort();
@@ -219,6 +214,29 @@ export async function runMerge(plan: MergePlan, options: RunOptions = {}): Promi
     seconds: (performance.now() - started) / 1000,
     passes,
   };
+}
+
+/** The pass of a method tree whose knobs vary by tensor: the plan refuses wholeModel methods there, so none may come. */
+function refusePass(): AsyncIterable<TensorJob> {
+  throw new Error('a method made a whole-model pass although its knobs vary by tensor: it must declare wholeModel()');
+}
+
+type PassContext = Pick<PrepareContext<unknown>, 'tensors' | 'modelCount' | 'weights' | 'pass'>;
+
+/** Prepares and binds a method tree, nested methods first; the root gets each model's own parameters. */
+async function bindTree(root: MethodBinding, rootModelParameters: readonly unknown[], runtime: MethodRuntime, context: PassContext): Promise<BoundMethod> {
+  const bound = new Map<MethodBinding, BoundMethod>();
+  for (const b of bindingsInOrder(root)) {
+    const modelParameters = b === root ? rootModelParameters : rootModelParameters.map(() => b.parameters);
+    const state = b.method.prepare === undefined ? undefined : await b.method.prepare({ ...runtime, ...context, parameters: b.parameters, modelParameters });
+    const nested = Object.fromEntries(Object.entries(b.nested).map(([k, n]) => [k, bound.get(n)!]));
+    bound.set(b, {
+      name: b.method.name,
+      parameters: b.parameters,
+      merge: (job) => b.method.merge(job, { ...runtime, parameters: b.parameters, modelParameters, state, nested }),
+    });
+  }
+  return bound.get(root)!;
 }
 
 function checkResult(result: TensorResult, job: TensorJob, method: string): TensorResult {

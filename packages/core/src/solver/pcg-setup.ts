@@ -1,16 +1,17 @@
 /**
- * pcg and pcgMany: the public entry points of the solver. Options are checked and the
- * preconditioner resolved by dispatch once, before the loop (pcg-loop.ts) starts.
+ * The shared set-up of pcg, pcgMany and solve's PCG path: operands and options are checked,
+ * the preconditioner is obtained from the caller's resolver (dispatch, for names; this layer
+ * never imports dispatch), and the loop (pcg-loop.ts) runs.
  */
 import type { Backend, Tensor } from '../backend/backend.js';
 import { DTypeMismatchError, ForeignTensorError, ShapeError } from '../backend/errors.js';
 import { describeBackend } from '../backend/checks.js';
 import { formatShape, sameShape } from '../backend/shape.js';
-import { resolvePreconditioner } from '../dispatch/resolve-preconditioner.js';
-import { NO_PRECONDITIONER, type Preconditioner } from '../dispatch/preconditioners.js';
 import { blockSize, describeOperator, isLinearOperator, type LinearOperator } from '../operators/linear-operator.js';
 import { runPcg, type LoopSettings } from './pcg-loop.js';
 import type { PcgManyOptions, PcgOptions, PcgResult, PreconditionerChoice } from './pcg-types.js';
+import { NO_PRECONDITIONER, type ResolvedPreconditioner } from './resolved-preconditioner.js';
+import { DEFAULT_STAGNATION_WINDOW } from './stagnation.js';
 
 /** scipy's default tolerance. */
 export const DEFAULT_RTOL = 1e-5;
@@ -21,24 +22,14 @@ export const REFERENCE_ITERATIONS = 100;
 /** scipy's legacy `tol`. */
 export const REFERENCE_TOL = 1e-5;
 
-/**
- * Solves A x = b by preconditioned conjugate gradients. A must be symmetric positive definite
- * (a sum of task subspaces is); b has A's block shape or any shape of its size.
- */
-export function pcg(A: LinearOperator, b: Tensor, options: PcgOptions = {}): PcgResult {
-  return runSolve('pcg', A, [b], options.x0 === undefined ? [] : [options.x0], options, 'none')[0];
-}
+/** From options.preconditioner (or the caller's default) to the operator the loop applies. */
+export type PreconditionerResolver = (choice: PreconditionerChoice) => ResolvedPreconditioner;
 
 /**
- * Solves A x_j = b_j for several right-hand sides in lock-step: one iteration advances every
- * column still running, and each column stops on its own (its own status, iterations and
- * history). One preconditioner and one set of options serve them all.
+ * The shared implementation of pcg, pcgMany and solve's PCG path. resolve turns
+ * options.preconditioner (or defaultPreconditioner) into an operator; it is called once,
+ * after every check, and never in reference mode.
  */
-export function pcgMany(A: LinearOperator, bs: readonly Tensor[], options: PcgManyOptions = {}): PcgResult[] {
-  return runSolve('pcgMany', A, bs, options.x0 ?? [], options, 'none');
-}
-
-/** The shared implementation of pcg, pcgMany and solve's PCG path. */
 export function runSolve(
   caller: string,
   A: LinearOperator,
@@ -46,6 +37,7 @@ export function runSolve(
   x0s: readonly Tensor[],
   options: PcgOptions | PcgManyOptions,
   defaultPreconditioner: PreconditionerChoice,
+  resolve: PreconditionerResolver,
 ): PcgResult[] {
   if (!isLinearOperator(A)) {
     throw new TypeError(`${caller}: A must be an operator (an object with kind, shape, dtype and apply)`);
@@ -57,7 +49,7 @@ export function runSolve(
     throw new RangeError(`${caller}: ${x0s.length} initial guesses for ${bs.length} right-hand sides`);
   }
   x0s.forEach((x0, j) => checkBlockTensor(caller, x0s.length > 1 ? `x0[${j}]` : 'x0', x0, A, backend));
-  const { loop, preconditioner } = loopSettings(caller, A, options, defaultPreconditioner);
+  const { loop, preconditioner } = loopSettings(caller, A, options, defaultPreconditioner, resolve);
 
   const xs = bs.map((b) => backend.zeros(b.shape));
   const asBlock = (t: Tensor) => (sameShape(t.shape, A.shape) ? t : backend.reshape(t, A.shape));
@@ -97,10 +89,11 @@ function loopSettings(
   A: LinearOperator,
   o: PcgOptions | PcgManyOptions,
   defaultPreconditioner: PreconditionerChoice,
-): { loop: LoopSettings; preconditioner: Preconditioner } {
+  resolve: PreconditionerResolver,
+): { loop: LoopSettings; preconditioner: ResolvedPreconditioner } {
   const reference = o.reference === true ? {} : o.reference || null;
   if (reference) {
-    for (const key of ['rtol', 'atol', 'recomputeResidualEvery'] as const) {
+    for (const key of ['rtol', 'atol', 'recomputeResidualEvery', 'stagnationWindow'] as const) {
       if (o[key] !== undefined) {
         throw new TypeError(
           `${caller}: options.${key} cannot be combined with reference mode, which fixes scipy's legacy stopping rule; drop one of them`,
@@ -118,13 +111,14 @@ function loopSettings(
     maxIterations: count(caller, 'maxIterations', o.maxIterations, reference ? REFERENCE_ITERATIONS : 10 * n),
     recomputeEvery: count(caller, 'recomputeResidualEvery', o.recomputeResidualEvery, reference ? 0 : DEFAULT_RECOMPUTE_EVERY),
     referenceTol: reference ? nonNegative(caller, 'reference.tol', reference.tol, REFERENCE_TOL) : null,
+    stagnationWindow: reference ? 0 : count(caller, 'stagnationWindow', o.stagnationWindow, DEFAULT_STAGNATION_WINDOW),
     preconditioner: null,
     callback: o.callback,
     signal: o.signal,
   };
   if (o.callback !== undefined && typeof o.callback !== 'function') throw new TypeError(`${caller}: options.callback must be a function`);
   if (o.signal !== undefined && typeof o.signal?.aborted !== 'boolean') throw new TypeError(`${caller}: options.signal must be an AbortSignal`);
-  const preconditioner = reference ? NO_PRECONDITIONER : resolvePreconditioner(caller, A, o.preconditioner ?? defaultPreconditioner);
+  const preconditioner = reference ? NO_PRECONDITIONER : resolve(o.preconditioner ?? defaultPreconditioner);
   loop.preconditioner = preconditioner.operator;
   return { loop, preconditioner };
 }
