@@ -37,8 +37,13 @@ describe('lanczos extremes', () => {
         expect(e.min).toBeGreaterThanOrEqual(lo - 1e-10 * hi);
         expect(e.max).toBeLessThanOrEqual(hi + 1e-10 * hi);
         expect(e.max / e.min).toBeLessThanOrEqual((hi / lo) * (1 + 1e-8));
-        // The largest converges first: eight steps already get within 10% of it here.
-        expect(e.max).toBeGreaterThan(0.9 * hi);
+        // More steps span a larger Krylov space from the same start, so the estimates only
+        // move outwards (Cauchy interlacing); how fast depends on the start vector, so no rate
+        // is asserted (a 'within 10% after 8 steps' check failed on n = 44).
+        const more = denseExtremes(a, n, 16);
+        expect(more.max).toBeGreaterThanOrEqual(e.max - 1e-10 * hi);
+        expect(more.min).toBeLessThanOrEqual(e.min + 1e-10 * hi);
+        expect(more.max).toBeLessThanOrEqual(hi + 1e-10 * hi);
       }),
       { numRuns: 30 },
     );
