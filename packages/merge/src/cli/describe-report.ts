@@ -5,8 +5,13 @@ import { formatBytes, formatRate, formatShape } from '../util/format.js';
 
 /** `wrote OUT: N tensors merged, ...`: what was written, how long it took, how fast it read. */
 export function describeSummary(summary: MergeSummary): string {
+  return `wrote ${summary.outputPath}: ${summary.merged} tensors merged, ${describeWork(summary)}`;
+}
+
+/** `M copied, SIZE in S s (P passes, R read at RATE)`: the tail a merge's and a shard's last lines share. */
+export function describeWork(summary: MergeSummary): string {
   return (
-    `wrote ${summary.outputPath}: ${summary.merged} tensors merged, ${summary.copied} copied, ${formatBytes(summary.outputBytes)} ` +
+    `${summary.copied} copied, ${formatBytes(summary.outputBytes)} ` +
     `in ${summary.seconds.toFixed(2)} s (${summary.passes} pass${summary.passes === 1 ? '' : 'es'}, ${formatBytes(summary.inputBytesRead)} read at ${formatRate(summary.inputBytesRead, summary.seconds)})`
   );
 }

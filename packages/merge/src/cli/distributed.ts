@@ -3,8 +3,9 @@
  * the lines `mats merge --shard` adds to --dry-run and to its final line, and `mats gather`'s
  * summary.
  */
-import { formatBytes, formatRate, formatShape, listSome } from '../util/format.js';
+import { formatBytes, formatShape, listSome } from '../util/format.js';
 import type { GatherSummary } from '../checkpoint/gather.js';
+import { describeWork } from './describe-report.js';
 import { FLOPS_PER_SECOND, KRONECKER_PCG_ITERATIONS, READ_BYTES_PER_SECOND } from '../pipeline/cost-model.js';
 import type { DistributedPlan, ShardChoice, ShardSummary } from '../pipeline/shard-merge.js';
 
@@ -115,10 +116,7 @@ export function describeShardSummary(summary: ShardSummary, shard: ShardChoice):
   const next = `mats gather ${summary.outputPath} once every shard is done`;
   if (summary.skipped) return `shard ${shard.index}/${shard.count} of ${summary.outputPath} was already complete: nothing to do; ${next}`;
   const files = summary.files.length === 0 ? 'no file (no tensor)' : summary.files.map((f) => f.slice(summary.outputPath.length + 1)).join(', ');
-  return (
-    `wrote shard ${shard.index}/${shard.count} of ${summary.outputPath}: ${files}; ${plural(summary.merged, 'tensor')} merged, ${summary.copied} copied, ${formatBytes(summary.outputBytes)} ` +
-    `in ${summary.seconds.toFixed(2)} s (${summary.passes} pass${summary.passes === 1 ? '' : 'es'}, ${formatBytes(summary.inputBytesRead)} read at ${formatRate(summary.inputBytesRead, summary.seconds)}); ${next}`
-  );
+  return `wrote shard ${shard.index}/${shard.count} of ${summary.outputPath}: ${files}; ${plural(summary.merged, 'tensor')} merged, ${describeWork(summary)}; ${next}`;
 }
 
 /** The final line of `mats gather`. */
