@@ -1,4 +1,5 @@
-import type { Backend, DType, Shape, Tensor } from '../backend/backend.js';
+import type { Backend, DType, PreparedOperator, Shape, Tensor } from '../backend/backend.js';
+import { derived } from './derived.js';
 import type { FactorOptions } from './factor-options.js';
 import { hostDiagonal, labelled, readSymmetricMatrix, type HostSquare } from './host-matrix.js';
 import { kroneckerMatrix } from './kronecker-matrix.js';
@@ -21,6 +22,7 @@ export class KroneckerOperator implements LinearOperator {
   readonly hostG: HostSquare;
   readonly hostA: HostSquare;
   private readonly scratch = new ScratchSpace();
+  private applied = false;
 
   /**
    * g: [out, out] and a: [in, in], symmetric and finite (the caller keeps ownership).
@@ -43,10 +45,29 @@ export class KroneckerOperator implements LinearOperator {
 
   apply(x: Tensor, out: Tensor): void {
     checkApplyOperands(this, x, out);
+    // Applied again (a preconditioner, a repeated product): the backend's fused product with
+    // the factors packed once, where it has one, instead of repacking them at every gemm. A
+    // single apply (a right-hand side) is not worth the packing.
+    const prepared = this.applied ? this.prepared() : null;
+    this.applied = true;
+    if (prepared !== null) {
+      prepared.apply(x, out);
+      return;
+    }
     // out = G (X A): two gemms through an [out, in] intermediate.
     const xa = this.scratch.get(this.backend, 0, this.shape);
     this.backend.gemm('N', 'N', 1, x, this.a, 0, xa);
     this.backend.gemm('N', 'N', 1, this.g, xa, 0, out);
+  }
+
+  /** The backend's prepared G (x) A (a one-part Kronecker sum), or null where it has none. */
+  private prepared(): PreparedOperator | null {
+    return derived(
+      this,
+      'prepared-kronecker',
+      () => this.backend.prepareKroneckerSum?.([this.g], [this.a]) ?? null,
+      (p) => p?.dispose(),
+    );
   }
 
   /** diag(G (x) A)[r, c] = G[r, r] A[c, c]: the outer product of the factor diagonals. */
