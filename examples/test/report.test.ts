@@ -20,8 +20,8 @@ const rows: ResultRow[] = [
     parameters: { lambda: 0.3 },
     validationAccuracy: 0.61,
     candidates: [
-      { parameters: { lambda: 0.1 }, validationAccuracy: 0.5, mergeSeconds: 0.1 },
-      { parameters: { lambda: 0.3 }, validationAccuracy: 0.61, mergeSeconds: 0.1 },
+      { parameters: { lambda: 0.1 }, validationAccuracy: 0.5, validationTaskAccuracy: [0.4, 0.6], mergeSeconds: 0.1 },
+      { parameters: { lambda: 0.3 }, validationAccuracy: 0.61, validationTaskAccuracy: [0.52, 0.7], mergeSeconds: 0.1 },
     ],
   }),
   row('regmean <s>', 'merge', [0.7, 0.8], { method: 'regmean', parameters: { shrink: 0.9 }, validationAccuracy: 0.74 }),

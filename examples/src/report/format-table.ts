@@ -27,7 +27,12 @@ export function formatChoice(row: ResultRow): string {
     .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
     .join(', ');
   const validation = row.validationAccuracy === undefined ? '' : ` (validation ${percent(row.validationAccuracy)}%, ${row.candidates?.length ?? 1} candidates)`;
-  return `${row.label}: ${knobs === '' ? 'no knobs' : knobs}${validation}`;
+  const lines = [`${row.label}: ${knobs === '' ? 'no knobs' : knobs}${validation}`];
+  if (row.unconstrained !== undefined) {
+    const u = row.unconstrained;
+    lines.push(`  chosen by ${row.selection}; the best mean alone, ${JSON.stringify(u.parameters)}, had validation ${percent(u.validationAccuracy)}% and test ${percent(u.meanTestAccuracy)}%`);
+  }
+  return lines.join('\n');
 }
 
 export function percent(x: number): string {

@@ -5,6 +5,8 @@ export interface CandidateScore {
   readonly parameters: Readonly<Record<string, unknown>>;
   /** Mean validation accuracy over the tasks. */
   readonly validationAccuracy: number;
+  /** Validation accuracy of each task, in task order. */
+  readonly validationTaskAccuracy: readonly number[];
   readonly mergeSeconds: number;
 }
 
@@ -20,6 +22,15 @@ export interface ResultRow {
   readonly method?: string;
   readonly parameters?: Readonly<Record<string, unknown>>;
   readonly validationAccuracy?: number;
+  /** Merges: the chosen knobs' validation accuracy on each task. */
+  readonly validationTaskAccuracy?: readonly number[];
+  /** Merges: how the knobs were chosen (the mean validation accuracy, and any per-task floor). */
+  readonly selection?: string;
+  /**
+   * Merges with a per-task floor whose best mean on validation did not meet it: that candidate,
+   * tested too, so the report shows what the floor cost (it never chooses anything).
+   */
+  readonly unconstrained?: { readonly parameters: Readonly<Record<string, unknown>>; readonly validationAccuracy: number; readonly testAccuracy: readonly number[]; readonly meanTestAccuracy: number };
   /** Merges: every candidate tried, with its validation score. */
   readonly candidates?: readonly CandidateScore[];
   /** Merges: each grid axis's values as tried, after any extension past its first edges. */

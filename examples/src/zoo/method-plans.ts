@@ -1,4 +1,5 @@
 import type { ResultRow } from '../report/results.js';
+import type { TaskFloor } from './task-floor.js';
 
 /**
  * One knob of a method's grid. When the best candidate on validation data sits on the grid's
@@ -38,6 +39,8 @@ export interface MethodPlan {
   axes?(chosen: ReadonlyMap<string, ResultRow>): readonly KnobAxis[];
   /** The config's parameters for a point of the grid (default: the point itself). */
   toParameters?(point: Readonly<Record<string, unknown>>): Record<string, unknown>;
+  /** A per-task floor on validation accuracy that the chosen candidate must meet (task-floor.ts). */
+  readonly taskFloor?: TaskFloor;
 }
 
 /**
@@ -140,7 +143,9 @@ export const METHOD_PLANS: readonly MethodPlan[] = [
     label: 'mats kfac',
     method: 'mats',
     statistics: true,
-    requires: ['task_arithmetic'],
+    requires: ['task_arithmetic', 'regmean'],
+    // Issue 14: at least RegMean's accuracy on every task, up to 5 points, on validation digits.
+    taskFloor: { row: 'regmean', points: 5 },
     // The K-FAC objective with G_i damped by beta times a mean eigenvalue (factor-controls.ts):
     // its own ('relative') or the tasks' average ('shared'), by PCG with the Kronecker
     // preconditioner: the damping, beta and the CG budget are the knobs.

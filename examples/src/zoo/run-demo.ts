@@ -10,6 +10,7 @@ import { renderReport } from '../report/report-html.js';
 import type { AblationRow, CandidateScore, ConvergenceSeries, DemoResults, ResultRow } from '../report/results.js';
 import { formatAblations } from '../report/format-table.js';
 import { candidateGrid, extendedAxes } from './knob-grid.js';
+import { bestCandidate, floorAccuracies, meetsFloor } from './task-floor.js';
 import { layerDiagnostics } from './layer-diagnostics.js';
 import { loadMergedCheckpoint } from './load-merged.js';
 import { MergeRunner, type MergeOutcome } from './merge-runner.js';
@@ -48,9 +49,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResults> {
   const zoo = await prepareZoo(config, data, store, backend, log);
   const tasks = data.tasks.map((t) => t.name);
 
-  const meanOf = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
   const onTasks = (mlp: Mlp, sets: readonly LabelledImages[]) => sets.map((set) => accuracy(mlp, set));
-  const reference = (label: string, testAccuracy: number[]): ResultRow => ({ label, kind: 'reference', testAccuracy, meanTestAccuracy: meanOf(testAccuracy) });
+  const reference = (label: string, testAccuracy: number[]): ResultRow => ({ label, kind: 'reference', testAccuracy, meanTestAccuracy: mean(testAccuracy) });
   const rows: ResultRow[] = [
     reference('base', onTasks(zoo.base, data.test)),
     reference('individual', zoo.tasks.map((m, i) => accuracy(m, data.test[i]))),
@@ -165,7 +165,8 @@ interface Choice {
 
 /**
  * Merges every candidate of the plan's grid, scores it on validation data, extends any axis whose
- * best value sits on its edge (knob-grid.ts) until none does, and tests the best candidate.
+ * best value sits on its edge (knob-grid.ts) until none does, and tests the best candidate (the
+ * best under the plan's per-task floor, if it has one: task-floor.ts).
  */
 async function chooseOnValidation(
   plan: MethodPlan,
@@ -178,13 +179,14 @@ async function chooseOnValidation(
 ): Promise<Choice> {
   const fixed = plan.fixed?.(chosen) ?? {};
   let axes = plan.axes?.(chosen) ?? [];
+  const floor = plan.taskFloor === undefined ? undefined : floorAccuracies(plan.taskFloor, chosen);
   const scores: CandidateScore[] = [];
   const outcomes: Choice['outcomes'][number][] = [];
+  const mlps: Mlp[] = [];
   const tried = new Set<string>();
   const points: Record<string, unknown>[] = [];
-  let bestIndex = -1;
-  let bestMlp: Mlp | undefined;
   const extensions: string[] = [];
+  const pick = () => bestCandidate(scores.map((c) => c.validationAccuracy), floor && scores.map((c) => meetsFloor(c.validationTaskAccuracy, floor)));
   for (let round = 0; ; round++) {
     for (const point of candidateGrid(fixed, axes)) {
       const parameters = plan.toParameters?.(point) ?? point;
@@ -193,34 +195,43 @@ async function chooseOnValidation(
       tried.add(id);
       const outcome = await runner.merge({ label: `${fileLabel(plan.label)}-${scores.length}`, method: plan.method, parameters, statistics: plan.statistics });
       const mlp = await loadMergedCheckpoint(backend, outcome.folder);
-      const validationAccuracy = meanAccuracy(mlp, validation);
-      scores.push({ parameters, validationAccuracy, mergeSeconds: outcome.seconds });
+      const validationTaskAccuracy = validation.map((set) => accuracy(mlp, set));
+      scores.push({ parameters, validationAccuracy: mean(validationTaskAccuracy), validationTaskAccuracy, mergeSeconds: outcome.seconds });
       outcomes.push({ parameters, outcome });
+      mlps.push(mlp);
       points.push(point);
-      if (bestIndex < 0 || validationAccuracy > scores[bestIndex].validationAccuracy) {
-        bestIndex = scores.length - 1;
-        bestMlp = mlp;
-      }
     }
-    const next = extendedAxes(axes, points[bestIndex]);
+    const next = extendedAxes(axes, points[pick().index]);
     if (next === undefined || round >= 12) break;
     extensions.push(next.reason);
     axes = next.axes;
   }
-  const testAccuracy = test.map((set) => accuracy(bestMlp!, set));
-  const meanTestAccuracy = testAccuracy.reduce((s, x) => s + x, 0) / testAccuracy.length;
+  const { index: bestIndex, unconstrained, floorMet } = pick();
+  const tested = (i: number) => {
+    const testAccuracy = test.map((set) => accuracy(mlps[i], set));
+    return { testAccuracy, meanTestAccuracy: mean(testAccuracy) };
+  };
+  const best = scores[bestIndex];
   const merged = outcomes.filter((o) => !o.outcome.cached).length;
   const extended = extensions.length > 0 ? `, grid extended: ${extensions.join(', ')}` : '';
-  log(`  ${plan.label.padEnd(16)} ${scores.length} candidate(s) (${merged} merged now, ${scores.length - merged} cached${extended}), best on validation ${(100 * scores[bestIndex].validationAccuracy).toFixed(1)}%: ${JSON.stringify(scores[bestIndex].parameters)}`);
+  const selection = plan.taskFloor === undefined
+    ? 'the best mean validation accuracy'
+    : `the best mean validation accuracy with no task more than ${plan.taskFloor.points} points below ${plan.taskFloor.row} on its validation digits${floorMet ? '' : ' (no candidate met that floor: the best mean instead)'}`;
+  log(`  ${plan.label.padEnd(16)} ${scores.length} candidate(s) (${merged} merged now, ${scores.length - merged} cached${extended}), best on validation ${(100 * best.validationAccuracy).toFixed(1)}%: ${JSON.stringify(best.parameters)}`);
+  if (unconstrained !== bestIndex) {
+    log(`  ${''.padEnd(16)} chosen under the per-task floor; the best mean alone was ${(100 * scores[unconstrained].validationAccuracy).toFixed(1)}%: ${JSON.stringify(scores[unconstrained].parameters)}`);
+  }
   return {
     row: {
       label: plan.label,
       kind: 'merge',
       method: plan.method,
-      parameters: scores[bestIndex].parameters,
-      validationAccuracy: scores[bestIndex].validationAccuracy,
-      testAccuracy,
-      meanTestAccuracy,
+      parameters: best.parameters,
+      validationAccuracy: best.validationAccuracy,
+      validationTaskAccuracy: best.validationTaskAccuracy,
+      selection,
+      ...(unconstrained !== bestIndex ? { unconstrained: { parameters: scores[unconstrained].parameters, validationAccuracy: scores[unconstrained].validationAccuracy, ...tested(unconstrained) } } : {}),
+      ...tested(bestIndex),
       candidates: scores,
       ...(axes.length > 0 ? { grid: Object.fromEntries(axes.map((a) => [a.knob, [...a.values]])) } : {}),
       ...(plan.toParameters !== undefined ? { gridPoint: points[bestIndex] } : {}),
@@ -228,6 +239,8 @@ async function chooseOnValidation(
     outcomes,
   };
 }
+
+const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 
 function meanAccuracy(mlp: Mlp, sets: readonly LabelledImages[]): number {
   return sets.reduce((s, set) => s + accuracy(mlp, set), 0) / sets.length;
