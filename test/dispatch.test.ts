@@ -169,7 +169,8 @@ describe('scale keeps structure', () => {
 describe('closed forms', () => {
   it('solve factorizes an operator once, however often it is solved', () => {
     const g = operator('kronecker', 4, 3, 5);
-    const spy = vi.spyOn(be.linalg, 'cholesky');
+    // The inverses come from the backend's spdInverse (one Cholesky inside each) where it has one.
+    const spy = be.linalg.spdInverse ? vi.spyOn(be.linalg, 'spdInverse') : vi.spyOn(be.linalg, 'cholesky');
     const b = be.fromArray(randomArray(12, 1), [4, 3]);
     solve(g.operator, b);
     solve(g.operator, b);
@@ -464,6 +465,45 @@ describe('user operator kinds', () => {
     expect(dispatchRule('preconditioner', shifted)).toBe('registered:shifted');
     unregisterOperatorKind('shifted');
     expect(dispatchRule('preconditioner', shifted)).toBe('jacobi-or-none');
+  });
+});
+
+describe("host factorizations: the backend's optional spdInverse and gram, and core's fallbacks", () => {
+  it('a HostLinalg without spdInverse and gram gives the same inverses and Kronecker weights (fast-check)', async () => {
+    const { dampedSpdInverse } = await import('../packages/core/src/dispatch/host-dense.js');
+    const { kroneckerApproximationWeights } = await import('@mats/core');
+    const fc = (await import('fast-check')).default;
+    const { cholesky, eigh, solveTriangular } = be.linalg;
+    const basic = { cholesky, eigh, solveTriangular };
+    expect(be.linalg.spdInverse).toBeTypeOf('function');
+    expect(be.linalg.gram).toBeTypeOf('function');
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 2, max: 6 }), (seed, n, m) => {
+        const a = randomSpd(n, seed);
+        const fast = dampedSpdInverse(be.linalg, a, n);
+        const fallback = dampedSpdInverse(basic, a, n);
+        expect(fast.damping).toBe(fallback.damping);
+        expect(distance(fast.inverse, fallback.inverse)).toBeLessThan(1e-10 * norm(fallback.inverse));
+        const parts = Array.from({ length: m }, (_, i) => new KroneckerOperator(be.fromArray(randomSpd(3, seed + 2 * i), [3, 3]), be.fromArray(randomSpd(4, seed + 2 * i + 1), [4, 4])));
+        const w1 = kroneckerApproximationWeights(be.linalg, parts, 'nearest');
+        const w2 = kroneckerApproximationWeights(basic, parts, 'nearest');
+        expect(distance(w1.alpha, w2.alpha)).toBeLessThan(1e-9 * norm(w2.alpha));
+        expect(distance(w1.beta, w2.beta)).toBeLessThan(1e-9 * norm(w2.beta));
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it('a numerically singular factor is still damped (the condition check reads the inverse from spdInverse)', async () => {
+    const { dampedSpdInverse } = await import('../packages/core/src/dispatch/host-dense.js');
+    // rank 3 of order 200: Cholesky may pass with tiny pivots, the check must catch it.
+    const n = 200;
+    const r = randomArray(n * 3, 9);
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let p = 0; p < 3; p++) a[i * n + j] += r[i * 3 + p] * r[j * 3 + p];
+    const { damping, inverse } = dampedSpdInverse(be.linalg, a, n);
+    expect(damping).toBeGreaterThan(0);
+    for (const v of inverse) expect(Number.isFinite(v)).toBe(true);
   });
 });
 

@@ -36,6 +36,28 @@ describe('operator constructors check their data and name what is wrong', () => 
     expect(() => new GramOperator(spd(2, 1), -1)).toThrow(/rows must be an integer >= 0, got -1/);
   });
 
+  it('KroneckerOperator.fromHost: the same operator as from uploads, with its host arrays checked and kept (float64) or read back (float32)', () => {
+    const g = randomSpd(5, 4);
+    const a = randomSpd(3, 5);
+    const made = KroneckerOperator.fromHost(be, g, a, { psd: true });
+    const uploaded = new KroneckerOperator(be.fromArray(g, [5, 5]), be.fromArray(a, [3, 3]), { psd: true });
+    expect(made.shape).toEqual([5, 3]);
+    expect(made.tags.psd).toBe(true);
+    expect(made.hostG.data).toBe(g); // kept, not copied back
+    expect(Array.from(made.hostA.data)).toEqual(Array.from(uploaded.hostA.data));
+    const x = be.fromArray(randomArray(15, 6), [5, 3]);
+    const [y1, y2] = [be.zeros([5, 3]), be.zeros([5, 3])];
+    made.apply(x, y1);
+    uploaded.apply(x, y2);
+    expect(distance(host(y1), host(y2))).toBeLessThanOrEqual(1e-14 * distance(host(y2), new Float64Array(15)));
+    const skew = randomSpd(3, 2);
+    skew[1] += 0.5;
+    expect(() => KroneckerOperator.fromHost(be, g, skew)).toThrow(/KroneckerOperator factor A is not symmetric: \[0, 1\]/);
+    const narrow = KroneckerOperator.fromHost(cpu32, g, a);
+    expect(narrow.hostG.data).not.toBe(g);
+    expect(Array.from(narrow.hostG.data)).toEqual(Array.from(Float32Array.from(g)));
+  });
+
   it('accepts float32 rounding asymmetry and rejects real asymmetry', () => {
     const a = randomSpd(4, 3);
     const nearly = Float32Array.from(a);

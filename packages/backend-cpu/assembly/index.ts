@@ -10,6 +10,8 @@ import { stridedClaim } from './strided-gemm';
 import { axpyRowsT, axpyT, dotRowsT, dotT, scalT, symvClaimT } from './vector';
 import { choleskyBlockT, trsmRowsClaimT } from './cholesky';
 import { kfacClaimT } from './kfac';
+import { triangularInverseBlockT } from './triangular-inverse';
+import { gramClaimT } from './gram';
 import { dareClaimT, mapClaimT, reduceClaimT, taskArithmeticClaimT } from './elementwise';
 
 // gemm on matrices in the kernel memory, strided (the factorizations) or padded to whole tiles
@@ -89,6 +91,20 @@ export function trsmRowsF64(counter: usize, m: i32, nb: i32, l: usize, ldl: i32,
 }
 export function trsmRowsF32(counter: usize, m: i32, nb: i32, l: usize, ldl: i32, b: usize, ldb: i32, blockRows: i32): i32 {
   return trsmRowsClaimT<f32>(counter, m, nb, l, ldl, b, ldb, blockRows);
+}
+
+// The inverse of an SPD matrix (src/linalg/spd-inverse.ts) and the Gram of long vectors (src/linalg/gram.ts).
+export function triangularInverseBlockF64(a: usize, lda: i32, nb: i32): void {
+  triangularInverseBlockT<f64>(a, lda, nb);
+}
+export function triangularInverseBlockF32(a: usize, lda: i32, nb: i32): void {
+  triangularInverseBlockT<f32>(a, lda, nb);
+}
+export function gramF64(counter: usize, m: i32, length: i32, v: usize, ldv: i32, chunk: i32, partials: usize): i32 {
+  return gramClaimT<f64>(counter, m, length, v, ldv, chunk, partials);
+}
+export function gramF32(counter: usize, m: i32, length: i32, v: usize, ldv: i32, chunk: i32, partials: usize): i32 {
+  return gramClaimT<f32>(counter, m, length, v, ldv, chunk, partials);
 }
 
 // The fused K-FAC sum matvec (src/wasm/prepared-kronecker-sum.ts).

@@ -4,15 +4,19 @@
  * both on every core), in plain TypeScript elsewhere (src/linalg/portable.ts). An optional
  * precision 'float32' computes in float32 (twice the SIMD width; about 1e-6 relative accuracy)
  * for callers whose data is float32 anyway. The triangular solves are blocked so that their
- * bulk runs through gemm (an inverse of a 512 x 512 K-FAC factor is two such solves with 512
- * right-hand sides).
+ * bulk runs through gemm. The inverse of an SPD matrix (a K-FAC factor's, for a preconditioner)
+ * runs in LAPACK dpotri's steps in the kernel memory (src/linalg/spd-inverse.ts), the Gram of
+ * long vectors (the Frobenius inner products of factors) reads each vector once
+ * (src/linalg/gram.ts).
  */
 import { ShapeError, type HostLinalg, type SymmetricEigen } from '@mats/core';
 import { hostGemm } from './host-gemm.js';
 import { kernelCholesky } from './linalg/cholesky.js';
 import { kernelEigh } from './linalg/eigh.js';
+import { kernelGram } from './linalg/gram.js';
 import { kernelLinalg } from './linalg/instance.js';
-import { portableCholesky, portableEigh } from './linalg/portable.js';
+import { portableCholesky, portableEigh, portableGram, portableSpdInverse } from './linalg/portable.js';
+import { kernelSpdInverse } from './linalg/spd-inverse.js';
 
 function checkSquare(what: string, a: ArrayLike<number>, n: number): void {
   if (!Number.isInteger(n) || n < 0) throw new ShapeError(`${what}: the order must be an integer >= 0, got ${n}`);
@@ -44,6 +48,34 @@ export function eigh(a: ArrayLike<number>, n: number, options: FactorizationOpti
   checkSquare('eigh', a, n);
   const la = kernelLinalg(options.precision ?? 'float64');
   return la ? kernelEigh(la, a, n) : portableEigh(a, n);
+}
+
+/**
+ * A^-1 [n, n] (row-major, exactly symmetric) of the symmetric positive definite A [n, n];
+ * reads A's lower triangle. Throws NotPositiveDefiniteError naming the first pivot that is not
+ * positive. On the WebAssembly kernels: Cholesky, triangular inverse and L^-T L^-1 (n^3 flops,
+ * all but O(n^2 nb) through gemm); elsewhere the same steps unblocked in TypeScript.
+ */
+export function spdInverse(a: ArrayLike<number>, n: number, options: FactorizationOptions = {}): Float64Array {
+  checkSquare('spdInverse', a, n);
+  const la = kernelLinalg(options.precision ?? 'float64');
+  return la ? kernelSpdInverse(la, a, n) : portableSpdInverse(a, n);
+}
+
+/**
+ * The Gram G [m, m], G[i, j] = <v_i, v_j> = sum_k v_i[k] v_j[k], of m vectors of one length
+ * (e.g. the vectorised K-FAC factors, whose Frobenius inner products the nearest Kronecker
+ * approximation needs). Exactly symmetric; throws ShapeError naming the first vector whose
+ * length differs.
+ */
+export function gram(vectors: readonly ArrayLike<number>[], options: FactorizationOptions = {}): Float64Array {
+  const m = vectors.length;
+  const length = m > 0 ? vectors[0].length : 0;
+  vectors.forEach((v, i) => {
+    if (v.length !== length) throw new ShapeError(`gram: vector ${i} has ${v.length} elements, vector 0 has ${length}`);
+  });
+  const la = kernelLinalg(options.precision ?? 'float64');
+  return la ? kernelGram(la, vectors, length) : portableGram(vectors, length);
 }
 
 /** Rows of T per block of the blocked triangular solve. */
@@ -115,4 +147,4 @@ function transposeSquare(a: Float64Array, n: number): Float64Array {
   return out;
 }
 
-export const hostLinalg: HostLinalg = { cholesky, eigh, solveTriangular };
+export const hostLinalg: HostLinalg = { cholesky, eigh, solveTriangular, spdInverse, gram };

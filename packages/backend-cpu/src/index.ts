@@ -1,7 +1,7 @@
 export { CpuBackend, createCpuBackend } from './cpu-backend.js';
 export { CpuTensor } from './cpu-tensor.js';
-export { hostLinalg, cholesky, eigh, solveTriangular, type FactorizationOptions } from './host-linalg.js';
-export { portableCholesky, portableEigh } from './linalg/portable.js';
+export { hostLinalg, cholesky, eigh, gram, solveTriangular, spdInverse, type FactorizationOptions } from './host-linalg.js';
+export { portableCholesky, portableEigh, portableGram, portableSpdInverse } from './linalg/portable.js';
 export {
   CPU_KERNEL_VARIANTS,
   availableKernelVariants,

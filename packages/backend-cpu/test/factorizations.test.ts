@@ -10,7 +10,7 @@ import { CholeskyDecomposition, EigenvalueDecomposition, Matrix } from 'ml-matri
 import { describe, expect, it } from 'vitest';
 import { NotPositiveDefiniteError } from '@mats/core';
 import { mulberry32, randomArray, randomSpd, unitRoundoff } from '@mats/core/testing';
-import { cholesky, eigh, portableCholesky } from '../src/index.js';
+import { cholesky, eigh, portableCholesky, portableSpdInverse, spdInverse } from '../src/index.js';
 
 type Precision = 'float64' | 'float32';
 const PRECISIONS: Precision[] = ['float64', 'float32'];
@@ -172,7 +172,7 @@ describe('cholesky on the WebAssembly kernels', () => {
     });
   }
 
-  it('names the same failing pivot as the row-by-row factorization, in every block', () => {
+  it('names the same failing pivot as the row-by-row factorization, in every block (and so does spdInverse)', () => {
     const next = mulberry32(11);
     for (const n of [3, 130, 300]) {
       for (let trial = 0; trial < 3; trial++) {
@@ -186,15 +186,18 @@ describe('cholesky on the WebAssembly kernels', () => {
         } catch (e) {
           expected = e as NotPositiveDefiniteError;
         }
-        let actual: unknown;
-        try {
-          cholesky(a, n);
-        } catch (e) {
-          actual = e;
+        // spdInverse factors first: the same pivot (test/spd-inverse-gram.test.ts checks its values).
+        for (const factorization of [cholesky, spdInverse, portableSpdInverse]) {
+          let actual: unknown;
+          try {
+            factorization(a, n);
+          } catch (e) {
+            actual = e;
+          }
+          expect(actual, factorization.name).toBeInstanceOf(NotPositiveDefiniteError);
+          expect((actual as NotPositiveDefiniteError).pivotIndex).toBe(expected!.pivotIndex);
+          expect((actual as NotPositiveDefiniteError).size).toBe(n);
         }
-        expect(actual).toBeInstanceOf(NotPositiveDefiniteError);
-        expect((actual as NotPositiveDefiniteError).pivotIndex).toBe(expected!.pivotIndex);
-        expect((actual as NotPositiveDefiniteError).size).toBe(n);
       }
     }
   });

@@ -17,26 +17,11 @@ const NB = 128;
  * pivot that is not positive (or not finite).
  */
 export function kernelCholesky(la: KernelLinalg, a: ArrayLike<number>, n: number): Float64Array {
-  const s = la.s;
   const base = la.alloc(n * n);
   try {
-    const at = base / s;
+    const at = base / la.s;
     la.view().set(a, at);
-    for (let k0 = 0; k0 < n; k0 += NB) {
-      const kb = Math.min(NB, n - k0);
-      const diag = base + (k0 * n + k0) * s;
-      const pivot = la.choleskyBlock(diag, n, kb);
-      if (pivot >= 0) {
-        const value = la.view()[at + (k0 + pivot) * n + k0 + pivot];
-        throw new NotPositiveDefiniteError(k0 + pivot, value, n);
-      }
-      const m = n - k0 - kb;
-      if (m === 0) break;
-      const below = base + ((k0 + kb) * n + k0) * s;
-      la.trsmRows(m, kb, diag, n, below, n);
-      const trailing = base + ((k0 + kb) * n + k0 + kb) * s;
-      la.gemm(false, true, m, m, kb, -1, below, n, below, n, 1, trailing, n, 'lower');
-    }
+    factorInPlace(la, base, n);
     const v = la.view();
     const l = new Float64Array(n * n);
     for (let i = 0; i < n; i++) {
@@ -46,5 +31,29 @@ export function kernelCholesky(la: KernelLinalg, a: ArrayLike<number>, n: number
     return l;
   } finally {
     la.free(base);
+  }
+}
+
+/**
+ * The lower triangle of the [n, n] matrix at byte address base (row stride n) <- L, in place;
+ * the entries above the diagonal keep A's. Throws NotPositiveDefiniteError as kernelCholesky.
+ */
+export function factorInPlace(la: KernelLinalg, base: number, n: number): void {
+  const s = la.s;
+  const at = base / s;
+  for (let k0 = 0; k0 < n; k0 += NB) {
+    const kb = Math.min(NB, n - k0);
+    const diag = base + (k0 * n + k0) * s;
+    const pivot = la.choleskyBlock(diag, n, kb);
+    if (pivot >= 0) {
+      const value = la.view()[at + (k0 + pivot) * n + k0 + pivot];
+      throw new NotPositiveDefiniteError(k0 + pivot, value, n);
+    }
+    const m = n - k0 - kb;
+    if (m === 0) break;
+    const below = base + ((k0 + kb) * n + k0) * s;
+    la.trsmRows(m, kb, diag, n, below, n);
+    const trailing = base + ((k0 + kb) * n + k0 + kb) * s;
+    la.gemm(false, true, m, m, kb, -1, below, n, below, n, 1, trailing, n, 'lower');
   }
 }

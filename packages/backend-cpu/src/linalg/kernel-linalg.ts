@@ -45,6 +45,7 @@ export class KernelLinalg {
   private readonly dotRowsFn: Fn;
   private readonly axpyRowsFn: Fn;
   private readonly choleskyBlockFn: Fn;
+  private readonly triangularInverseBlockFn: Fn;
 
   constructor(
     readonly memory: KernelMemory,
@@ -66,6 +67,7 @@ export class KernelLinalg {
     this.dotRowsFn = fn('dotRows');
     this.axpyRowsFn = fn('axpyRows');
     this.choleskyBlockFn = fn('choleskyBlock');
+    this.triangularInverseBlockFn = fn('triangularInverseBlock');
   }
 
   /** A view of the whole memory in this dtype (index = byte address / s); refetch after alloc. */
@@ -172,6 +174,20 @@ export class KernelLinalg {
   /** The unblocked Cholesky of an [nb, nb] block in place; -1 or the failing pivot. */
   choleskyBlock(a: number, lda: number, nb: number): number {
     return this.choleskyBlockFn(a, lda, nb);
+  }
+
+  /** The lower [nb, nb] block at a (lda) <- its inverse, in place; the entries above its diagonal are not touched. */
+  triangularInverseBlock(a: number, lda: number, nb: number): void {
+    if (nb > 0) this.triangularInverseBlockFn(a, lda, nb);
+  }
+
+  /**
+   * partials + c m^2 <- the lower triangle of the Gram of chunk c (`chunk` columns) of V [m,
+   * length] (ldv), for every chunk c; threads claim chunks.
+   */
+  gramChunks(m: number, length: number, v: number, ldv: number, chunk: number, partials: number, threads: number): void {
+    if (m === 0 || length === 0) return;
+    this.memory.runClaim(`gram${this.suffix}`, [COUNTER_ADDRESS, m, length, v, ldv, chunk, partials], threads);
   }
 
   /** Rows of B [m, nb] (ldb) <- B L^-T for the lower [nb, nb] L (ldl). */

@@ -2,7 +2,8 @@
  * The factorizations in plain TypeScript, for runtimes without the WebAssembly kernels (a
  * browser bundle, MATS_CPU_KERNELS=typescript) and as references: Cholesky row by row
  * (Cholesky-Banachiewicz) and ml-matrix's symmetric eigensolver (Householder
- * tridiagonalisation + implicit QL, from JAMA), which the tests and the bench compare ours with.
+ * tridiagonalisation + implicit QL, from JAMA), which the tests and the bench compare ours with;
+ * the inverse of an SPD matrix (dpotri's steps, unblocked) and the Gram of vectors, pair by pair.
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { NotPositiveDefiniteError, type SymmetricEigen } from '@mats/core';
@@ -23,6 +24,49 @@ export function portableCholesky(a: ArrayLike<number>, n: number): Float64Array 
     }
   }
   return l;
+}
+
+/**
+ * A^-1 of a symmetric positive definite A (reads its lower triangle), exactly symmetric, in
+ * LAPACK dpotri's steps without blocking: L = chol(A), X = L^-1 row by row (X[i, j] =
+ * -sum_{k=j}^{i-1} L[i, k] X[k, j] / L[i, i]), A^-1 = X^T X on the lower triangle.
+ */
+export function portableSpdInverse(a: ArrayLike<number>, n: number): Float64Array {
+  const x = portableCholesky(a, n);
+  for (let i = 0; i < n; i++) {
+    const d = 1 / x[i * n + i];
+    for (let j = 0; j < i; j++) {
+      let s = 0;
+      for (let k = j; k < i; k++) s += x[i * n + k] * x[k * n + j];
+      x[i * n + j] = -d * s;
+    }
+    x[i * n + i] = d;
+  }
+  // (X^T X)[i, j] = sum_{k >= i} X[k, i] X[k, j] for j <= i: rank-one updates by rows of X.
+  const inverse = new Float64Array(n * n);
+  for (let k = 0; k < n; k++) {
+    for (let i = 0; i <= k; i++) {
+      const xki = x[k * n + i];
+      if (xki === 0) continue;
+      for (let j = 0; j <= i; j++) inverse[i * n + j] += xki * x[k * n + j];
+    }
+  }
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) inverse[j * n + i] = inverse[i * n + j];
+  return inverse;
+}
+
+/** The Gram G[i, j] = <v_i, v_j> of vectors of one length, pair by pair; exactly symmetric. */
+export function portableGram(vectors: readonly ArrayLike<number>[], length: number): Float64Array {
+  const m = vectors.length;
+  const g = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j <= i; j++) {
+      let sum = 0;
+      for (let k = 0; k < length; k++) sum += vectors[i][k] * vectors[j][k];
+      g[i * m + j] = g[j * m + i] = sum;
+    }
+  }
+  return g;
 }
 
 /** ml-matrix's symmetric eigendecomposition, as SymmetricEigen (values ascending). */

@@ -45,6 +45,8 @@ export const THREADED_KERNELS = [
   'symvF32',
   'trsmRowsF64',
   'trsmRowsF32',
+  'gramF64',
+  'gramF32',
   'kfacF64',
   'kfacF32',
   'mapF64',

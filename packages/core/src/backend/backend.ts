@@ -64,6 +64,17 @@ export interface HostLinalg {
     k: number,
     options: { lower: boolean; transpose?: boolean },
   ): Float64Array;
+  /**
+   * Optional: A^-1 of a symmetric positive definite A [n, n] (reads its lower triangle),
+   * exactly symmetric; throws NotPositiveDefiniteError like cholesky. Without it, core forms
+   * the inverse from cholesky and two solveTriangular calls against the identity.
+   */
+  spdInverse?(a: Float64Array, n: number): Float64Array;
+  /**
+   * Optional: the [m, m] Gram G[i, j] = <v_i, v_j> of m vectors of one length (the Frobenius
+   * inner products of vectorised factors). Without it, core sums the products in TypeScript.
+   */
+  gram?(vectors: readonly Float64Array[]): Float64Array;
 }
 
 /** An operator a backend prepared for fixed data (prepareKroneckerSum): apply it, then dispose it. */

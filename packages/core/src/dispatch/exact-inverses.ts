@@ -111,10 +111,8 @@ export function kroneckerInverse(k: KroneckerOperator): ExactInverse {
 
 /** A Kronecker operator from host factors [out, out] and [in, in]; it owns the uploads. */
 export function kroneckerFromHost(backend: Backend, g: Float64Array, a: Float64Array, psd: boolean): ExactInverse {
-  const gt = upload(backend, g, [Math.sqrt(g.length), Math.sqrt(g.length)]);
-  const at = upload(backend, a, [Math.sqrt(a.length), Math.sqrt(a.length)]);
-  const operator = new KroneckerOperator(gt, at, { psd });
-  adoptTensors(operator, gt, at);
+  const operator = KroneckerOperator.fromHost(backend, g, a, { psd });
+  adoptTensors(operator, operator.g, operator.a);
   return { operator };
 }
 

@@ -56,6 +56,19 @@ export function weightedSum(mats: readonly Float64Array[], weights: readonly num
   return out;
 }
 
+/**
+ * The [m, m] matrix of Frobenius inner products <F_i, F_j> of m factors of one size: the
+ * backend's gram where it has one (the CPU backend reads each factor once, on every core),
+ * else pair by pair.
+ */
+export function gramOfFactors(linalg: HostLinalg, factors: readonly Float64Array[]): Float64Array {
+  if (linalg.gram) return linalg.gram(factors);
+  const m = factors.length;
+  const out = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) for (let j = 0; j <= i; j++) out[i * m + j] = out[j * m + i] = frobeniusDot(factors[i], factors[j]);
+  return out;
+}
+
 /** sum_ij A_ij B_ij: the Frobenius inner product <A, B> = tr(A^T B). */
 export function frobeniusDot(a: Float64Array, b: Float64Array): number {
   let s = 0;
@@ -64,10 +77,13 @@ export function frobeniusDot(a: Float64Array, b: Float64Array): number {
 }
 
 /**
- * A^-1 of a symmetric positive definite A [n, n] by Cholesky: A^-1 = L^-T L^-1.
+ * A^-1 of a symmetric positive definite A [n, n] by Cholesky: A^-1 = L^-T L^-1, by the
+ * backend's spdInverse where it has one (the CPU backend's runs LAPACK dpotri's steps on its
+ * kernels), else by two triangular solves against the identity.
  * Throws NotPositiveDefiniteError (naming the pivot) when A is not positive definite.
  */
 export function spdInverse(linalg: HostLinalg, a: Float64Array, n: number): Float64Array {
+  if (linalg.spdInverse) return linalg.spdInverse(a, n);
   const l = linalg.cholesky(a, n);
   const lInv = linalg.solveTriangular(l, n, identity(n), n, { lower: true });
   return symmetrize(linalg.solveTriangular(l, n, lInv, n, { lower: true, transpose: true }), n);

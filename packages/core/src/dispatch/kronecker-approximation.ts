@@ -18,7 +18,7 @@ import type { KroneckerOperator } from '../operators/kronecker.js';
 import { derived } from '../operators/derived.js';
 import type { LinearOperator } from '../operators/linear-operator.js';
 import { kroneckerFromHost, type ExactInverse } from './exact-inverses.js';
-import { dampedSpdInverse, frobeniusDot, weightedSum } from './host-dense.js';
+import { dampedSpdInverse, gramOfFactors, weightedSum } from './host-dense.js';
 
 export type KroneckerApproximation = 'sum' | 'nearest';
 
@@ -30,8 +30,8 @@ export function kroneckerApproximationWeights(
 ): { alpha: number[]; beta: number[] } {
   const m = parts.length;
   if (variant === 'sum' || m === 1) return { alpha: new Array(m).fill(1), beta: new Array(m).fill(1) };
-  const pg = gramOfFactors(parts.map((k) => k.hostG.data));
-  const qa = gramOfFactors(parts.map((k) => k.hostA.data));
+  const pg = gramOfFactors(linalg, parts.map((k) => k.hostG.data));
+  const qa = gramOfFactors(linalg, parts.map((k) => k.hostA.data));
   // Pg^1/2 and its pseudo-inverse from one eigendecomposition (Pg is psd; tasks with equal
   // factors make it singular).
   const { values, vectors } = linalg.eigh(pg, m);
@@ -61,14 +61,6 @@ export function kroneckerApproximationWeights(
   const b = clean(beta);
   if (a.every((x) => x === 0) || b.every((x) => x === 0)) return { alpha: new Array(m).fill(1), beta: new Array(m).fill(1) };
   return { alpha: a, beta: b };
-}
-
-/** The M x M matrix of Frobenius inner products <F_i, F_j>. */
-function gramOfFactors(factors: readonly Float64Array[]): Float64Array {
-  const m = factors.length;
-  const out = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) for (let j = 0; j <= i; j++) out[i * m + j] = out[j * m + i] = frobeniusDot(factors[i], factors[j]);
-  return out;
 }
 
 function multiply(a: Float64Array, b: Float64Array, m: number): Float64Array {

@@ -23,36 +23,52 @@ export interface HostSquare {
 /**
  * Reads a square, finite, symmetric matrix tensor to the host. `what` names it in errors
  * ("KroneckerOperator factor G"). Symmetry is checked to a tolerance scaled to the dtype
- * (statistics computed in float32 are symmetric only up to rounding).
+ * (statistics computed in float32 are symmetric only up to rounding). `uploadedFrom`: the
+ * float64 host array the tensor was just made from on a float64 backend, checked and kept
+ * instead of a read-back (a fresh n^2 array; its first touches are what a read-back costs).
  */
-export function readSymmetricMatrix(what: string, t: Tensor, symmetryTolerance?: number): HostSquare {
+export function readSymmetricMatrix(what: string, t: Tensor, symmetryTolerance?: number, uploadedFrom?: Float64Array): HostSquare {
   if (t.shape.length !== 2 || t.shape[0] !== t.shape[1]) {
     throw new ShapeError(`${what} must be a square 2-D matrix, got shape ${formatShape(t.shape)}`);
   }
   const n = t.shape[0];
-  const data = Float64Array.from(t.backend.toArray(t));
+  const data = uploadedFrom ?? hostFloat64(t);
   checkFinite(what, data, (i) => `[${Math.floor(i / n)}, ${i % n}]`);
   let scale = 0;
   for (let i = 0; i < data.length; i++) scale = Math.max(scale, Math.abs(data[i]));
   const tol = (symmetryTolerance ?? 64 * unitRoundoff(t.dtype)) * scale;
-  for (let i = 0; i < n; i++) {
-    for (let j = i + 1; j < n; j++) {
-      const a = data[i * n + j];
-      const b = data[j * n + i];
-      if (Math.abs(a - b) > tol) {
-        throw new InvalidOperatorError(
-          `${what} is not symmetric: [${i}, ${j}] = ${a} but [${j}, ${i}] = ${b} ` +
-            `(tolerance ${tol.toExponential(2)}); symmetrise it, (M + M^T) / 2, or check how it was computed`,
-        );
+  // By tiles: M[j, i] is read down a column, which a tile keeps in cache.
+  for (let i0 = 0; i0 < n; i0 += SYMMETRY_TILE) {
+    for (let j0 = i0; j0 < n; j0 += SYMMETRY_TILE) {
+      for (let i = i0; i < Math.min(n, i0 + SYMMETRY_TILE); i++) {
+        for (let j = Math.max(i + 1, j0); j < Math.min(n, j0 + SYMMETRY_TILE); j++) {
+          const a = data[i * n + j];
+          const b = data[j * n + i];
+          if (Math.abs(a - b) > tol) {
+            throw new InvalidOperatorError(
+              `${what} is not symmetric: [${i}, ${j}] = ${a} but [${j}, ${i}] = ${b} ` +
+                `(tolerance ${tol.toExponential(2)}); symmetrise it, (M + M^T) / 2, or check how it was computed`,
+            );
+          }
+        }
       }
     }
   }
   return { data, n };
 }
 
+/** Rows and columns of a tile of the symmetry check. */
+const SYMMETRY_TILE = 64;
+
+/** The tensor's values as a float64 host array: toArray's copy itself when it is one already. */
+function hostFloat64(t: Tensor): Float64Array {
+  const values = t.backend.toArray(t);
+  return values instanceof Float64Array ? values : Float64Array.from(values);
+}
+
 /** Reads any tensor to the host as float64 and checks that every entry is finite. */
 export function readFinite(what: string, t: Tensor): Float64Array {
-  const data = Float64Array.from(t.backend.toArray(t));
+  const data = hostFloat64(t);
   checkFinite(what, data, (i) => `${i} (of shape ${formatShape(t.shape)})`);
   return data;
 }

@@ -7,6 +7,9 @@ import { checkApplyOperands, type LinearOperator, type OperatorTags } from './li
 import { releaseOwned } from './owned.js';
 import { ScratchSpace } from './scratch.js';
 
+/** The float64 host arrays that KroneckerOperator.fromHost just uploaded, by tensor. */
+const uploads = new WeakMap<Tensor, Float64Array>();
+
 /**
  * The K-FAC operator of a linear layer (DESIGN.md §3): W -> G W A on an [out, in] block,
  * i.e. (G (x) A) vec_row(W), with G [out, out] the output-gradient Gram and A [in, in] the
@@ -37,10 +40,26 @@ export class KroneckerOperator implements LinearOperator {
     }
     this.backend = g.backend;
     this.dtype = g.dtype;
-    this.hostG = readSymmetricMatrix(labelled(options.label, 'KroneckerOperator factor G'), g, options.symmetryTolerance);
-    this.hostA = readSymmetricMatrix(labelled(options.label, 'KroneckerOperator factor A'), a, options.symmetryTolerance);
+    this.hostG = readSymmetricMatrix(labelled(options.label, 'KroneckerOperator factor G'), g, options.symmetryTolerance, uploads.get(g));
+    this.hostA = readSymmetricMatrix(labelled(options.label, 'KroneckerOperator factor A'), a, options.symmetryTolerance, uploads.get(a));
     this.shape = Object.freeze([this.hostG.n, this.hostA.n]);
     this.tags = Object.freeze({ symmetric: true, psd: options.psd ?? false });
+  }
+
+  /**
+   * The operator of host factors g [out, out] and a [in, in] (float64), uploaded to the
+   * backend; the tensors are the caller's to own (operator.g, operator.a). On a float64
+   * backend the operator keeps these arrays as its host copies (checked as any factor) instead
+   * of reading the uploads back.
+   */
+  static fromHost(backend: Backend, g: Float64Array, a: Float64Array, options: FactorOptions = {}): KroneckerOperator {
+    const gt = backend.fromArray(g, [Math.sqrt(g.length), Math.sqrt(g.length)]);
+    const at = backend.fromArray(a, [Math.sqrt(a.length), Math.sqrt(a.length)]);
+    if (backend.dtype === 'float64') {
+      uploads.set(gt, g);
+      uploads.set(at, a);
+    }
+    return new KroneckerOperator(gt, at, options);
   }
 
   apply(x: Tensor, out: Tensor): void {

@@ -391,6 +391,28 @@ export function describeBackendConformance(label: string, options: BackendConfor
           });
         }
 
+        it('spdInverse and gram, where the backend offers them (optional), against float64 references', () => {
+          const { spdInverse, gram } = backend.linalg;
+          for (const n of [1, 3, 7, 33]) {
+            const a = randomSpd(n, n + 2);
+            if (spdInverse) {
+              const x = spdInverse.call(backend.linalg, a, n);
+              for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) expect(x[i * n + j]).toBe(x[j * n + i]);
+              const identity = new Float64Array(n * n);
+              for (let i = 0; i < n; i++) identity[i * n + i] = 1;
+              expectClose64(referenceMatmul(a, x, n, n, n), identity, 1e-10);
+            }
+            if (gram) {
+              const vectors = [a, randomArray(n * n, n + 3), randomArray(n * n, n + 4)];
+              const g = gram.call(backend.linalg, vectors);
+              const reference = new Float64Array(9);
+              for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) for (let k = 0; k < n * n; k++) reference[i * 3 + j] += vectors[i][k] * vectors[j][k];
+              expectClose64(g, reference, 1e-12);
+            }
+          }
+          if (spdInverse) expect(() => spdInverse.call(backend.linalg, Float64Array.from([1, 0, 0, 0, 1, 2, 0, 2, 1]), 3)).toThrow(NotPositiveDefiniteError);
+        });
+
         it('names the failing pivot of a matrix that is not positive definite', () => {
           // Leading 2x2 block is positive definite; the third pivot is 1 - 4 < 0.
           const a = Float64Array.from([1, 0, 0, 0, 1, 2, 0, 2, 1]);
