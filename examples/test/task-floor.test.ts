@@ -20,6 +20,16 @@ describe('the per-task floor on validation accuracy (issue 14)', () => {
     expect(meetsFloor([0.8499, 0.9], [0.85, 0.45])).toBe(false);
   });
 
+  it('counts a drop of exactly the points as within the floor, whatever the rounding of the subtraction', () => {
+    // Accuracies over 500 digits: k / 500. A fall of exactly 5 points is 25 digits.
+    for (let k = 25; k <= 500; k++) {
+      const reference = { label: 'regmean', kind: 'merge', testAccuracy: [], meanTestAccuracy: 0, validationTaskAccuracy: [k / 500] } as ResultRow;
+      const floor = floorAccuracies({ row: 'regmean', points: 5 }, new Map([['regmean', reference]]));
+      expect(meetsFloor([(k - 25) / 500], floor), `${k}/500`).toBe(true);
+      expect(meetsFloor([(k - 26) / 500], floor), `${k}/500`).toBe(false);
+    }
+  });
+
   it('chooses the best admissible mean (the first of equals), else the best mean, and reports both (fast-check)', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(accuracy, fc.boolean()), { minLength: 1, maxLength: 30 }), (candidates) => {

@@ -22,9 +22,15 @@ export function floorAccuracies(floor: TaskFloor, chosen: ReadonlyMap<string, Re
   return values.map((v) => v - floor.points / 100);
 }
 
+/**
+ * Accuracies are counts over hundreds of digits, and the floor (a - points / 100) is rounded:
+ * a drop of exactly `points` must count as within it, not fail by an ulp.
+ */
+const ROUNDING = 1e-9;
+
 /** Whether every task's validation accuracy is at or above its floor. */
 export function meetsFloor(taskAccuracy: readonly number[], floor: readonly number[]): boolean {
-  return taskAccuracy.every((a, i) => a >= floor[i]);
+  return taskAccuracy.every((a, i) => a >= floor[i] - ROUNDING);
 }
 
 /**
