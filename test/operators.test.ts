@@ -15,7 +15,7 @@ import {
   type LinearOperator,
 } from '@mats/core';
 import { randomArray, randomSpd, referenceKronecker, referenceMatVec } from '@mats/core/testing';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { countAllocations, cpu32, cpu64 as be, distance, host, operator } from './helpers.js';
 
 const spd = (n: number, seed: number) => be.fromArray(randomSpd(n, seed), [n, n]);
@@ -52,7 +52,14 @@ describe('operator constructors check their data and name what is wrong', () => 
     expect(distance(host(y1), host(y2))).toBeLessThanOrEqual(1e-14 * distance(host(y2), new Float64Array(15)));
     const skew = randomSpd(3, 2);
     skew[1] += 0.5;
-    expect(() => KroneckerOperator.fromHost(be, g, skew)).toThrow(/KroneckerOperator factor A is not symmetric: \[0, 1\]/);
+    // A refused factor: both uploads are released (they are nobody's yet).
+    const dispose = vi.spyOn(be, 'dispose');
+    try {
+      expect(() => KroneckerOperator.fromHost(be, g, skew)).toThrow(/KroneckerOperator factor A is not symmetric: \[0, 1\]/);
+      expect(dispose.mock.calls.map((c) => c[0].shape)).toEqual([[5, 5], [3, 3]]);
+    } finally {
+      dispose.mockRestore();
+    }
     const narrow = KroneckerOperator.fromHost(cpu32, g, a);
     expect(narrow.hostG.data).not.toBe(g);
     expect(Array.from(narrow.hostG.data)).toEqual(Array.from(Float32Array.from(g)));
@@ -136,6 +143,50 @@ describe('operators follow the math conventions of DESIGN.md §3', () => {
         expect(distance(host(out), expected) / scale).toBeLessThan(tol);
       }
       k.dispose();
+    }
+  });
+
+  it('Kronecker prepares its product once, on its second apply, and releases it with the operator', () => {
+    const [m, n] = [9, 13];
+    const k = new KroneckerOperator(spd(m, 6), spd(n, 7));
+    const disposed = vi.fn();
+    const original = be.prepareKroneckerSum.bind(be);
+    const prepare = vi.spyOn(be, 'prepareKroneckerSum').mockImplementation((g, a, options) => {
+      const prepared = original(g, a, options);
+      return prepared && { apply: (x, y) => prepared.apply(x, y), dispose: () => (disposed(), prepared.dispose()) };
+    });
+    try {
+      const x = be.fromArray(randomArray(m * n, 8), [m, n]);
+      const out = be.zeros([m, n]);
+      k.apply(x, out);
+      expect(prepare).toHaveBeenCalledTimes(0);
+      k.apply(x, out);
+      k.apply(x, out);
+      expect(prepare).toHaveBeenCalledTimes(1);
+      expect(disposed).not.toHaveBeenCalled();
+      k.dispose();
+      expect(disposed).toHaveBeenCalledTimes(1);
+    } finally {
+      prepare.mockRestore();
+    }
+  });
+
+  it('a sum whose prepared product the backend declines applies its Kronecker parts without preparing them', () => {
+    const parts = [new KroneckerOperator(spd(4, 1), spd(5, 2)), new KroneckerOperator(spd(4, 3), spd(5, 4))];
+    const sum = new SumOperator(parts);
+    const prepare = vi.spyOn(be, 'prepareKroneckerSum').mockReturnValue(undefined);
+    try {
+      const w = randomArray(20, 9);
+      const out = be.zeros([4, 5]);
+      for (let round = 0; round < 3; round++) sum.apply(be.fromArray(w, [4, 5]), out);
+      // Only the sum asked (once: its answer is cached); no part asked for itself.
+      expect(prepare.mock.calls.map((c) => c[0].length)).toEqual([2]);
+      const expected = referenceMatVec(denseOf(sum), w, 20);
+      expect(distance(host(out), expected)).toBeLessThan(1e-12 * Math.max(...expected.map(Math.abs)));
+    } finally {
+      prepare.mockRestore();
+      sum.dispose();
+      parts.forEach((p) => p.dispose());
     }
   });
 

@@ -69,7 +69,7 @@ describe('the per-task floor on validation accuracy (issue 14)', () => {
     };
     expect(formatChoice(row)).toBe(
       'mats kfac: beta=1 (validation 70.0%, 1 candidates)\n' +
-        '  chosen by the best mean validation accuracy with no task more than 5 points below regmean on its validation digits; the best mean alone, {"beta":0.3}, had validation 71.0% and test 72.0%',
+        '  chosen by the best mean validation accuracy with no task more than 5 points below regmean on its validation digits; the best mean among the candidates tried, {"beta":0.3}, had validation 71.0% and test 72.0%',
     );
   });
 });

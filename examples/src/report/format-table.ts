@@ -30,7 +30,7 @@ export function formatChoice(row: ResultRow): string {
   const lines = [`${row.label}: ${knobs === '' ? 'no knobs' : knobs}${validation}`];
   if (row.unconstrained !== undefined) {
     const u = row.unconstrained;
-    lines.push(`  chosen by ${row.selection}; the best mean alone, ${JSON.stringify(u.parameters)}, had validation ${percent(u.validationAccuracy)}% and test ${percent(u.meanTestAccuracy)}%`);
+    lines.push(`  chosen by ${row.selection}; the best mean among the candidates tried, ${JSON.stringify(u.parameters)}, had validation ${percent(u.validationAccuracy)}% and test ${percent(u.meanTestAccuracy)}%`);
   }
   return lines.join('\n');
 }

@@ -219,7 +219,7 @@ async function chooseOnValidation(
     : `the best mean validation accuracy with no task more than ${plan.taskFloor.points} points below ${plan.taskFloor.row} on its validation digits${floorMet ? '' : ' (no candidate met that floor: the best mean instead)'}`;
   log(`  ${plan.label.padEnd(16)} ${scores.length} candidate(s) (${merged} merged now, ${scores.length - merged} cached${extended}), best on validation ${(100 * best.validationAccuracy).toFixed(1)}%: ${JSON.stringify(best.parameters)}`);
   if (unconstrained !== bestIndex) {
-    log(`  ${''.padEnd(16)} chosen under the per-task floor; the best mean alone was ${(100 * scores[unconstrained].validationAccuracy).toFixed(1)}%: ${JSON.stringify(scores[unconstrained].parameters)}`);
+    log(`  ${''.padEnd(16)} chosen under the per-task floor; the best mean among the candidates tried was ${(100 * scores[unconstrained].validationAccuracy).toFixed(1)}%: ${JSON.stringify(scores[unconstrained].parameters)}`);
   }
   return {
     row: {

@@ -28,7 +28,10 @@ export class KroneckerOperator implements LinearOperator {
   private applied = false;
 
   /**
-   * g: [out, out] and a: [in, in], symmetric and finite (the caller keeps ownership).
+   * g: [out, out] and a: [in, in], symmetric and finite (the caller keeps ownership). The
+   * operator reads them when it is built and again when first applied twice (the prepared
+   * product packs them then): operators are immutable (DESIGN.md), so the factors must not
+   * change while it is in use.
    */
   constructor(
     readonly g: Tensor,
@@ -59,7 +62,19 @@ export class KroneckerOperator implements LinearOperator {
       uploads.set(gt, g);
       uploads.set(at, a);
     }
-    return new KroneckerOperator(gt, at, options);
+    try {
+      return new KroneckerOperator(gt, at, options);
+    } catch (e) {
+      // Bad factors (asymmetric, non-finite): the uploads are nobody's yet.
+      backend.dispose(gt);
+      backend.dispose(at);
+      throw e;
+    } finally {
+      // Read once, by this constructor: a later operator over the same (caller-owned, maybe
+      // rewritten) tensors reads them, not these arrays.
+      uploads.delete(gt);
+      uploads.delete(at);
+    }
   }
 
   apply(x: Tensor, out: Tensor): void {
@@ -73,6 +88,16 @@ export class KroneckerOperator implements LinearOperator {
       prepared.apply(x, out);
       return;
     }
+    this.applyByGemms(x, out);
+  }
+
+  /**
+   * out = G (X A) by two gemms, never preparing (packing and keeping) the factors: for a sum
+   * whose own prepared product the backend declined (no kernel memory left for it), where
+   * every part keeping a packed copy would make things worse.
+   */
+  applyByGemms(x: Tensor, out: Tensor): void {
+    checkApplyOperands(this, x, out);
     // out = G (X A): two gemms through an [out, in] intermediate.
     const xa = this.scratch.get(this.backend, 0, this.shape);
     this.backend.gemm('N', 'N', 1, x, this.a, 0, xa);
