@@ -67,6 +67,37 @@ function oneCgStep(a: Float64Array, b: Float64Array, x0: Float64Array, n: number
   return x0.map((v, j) => v + (rr / rar) * r[j]);
 }
 
+describe('mats mixed_precision: float32 products inside float64 refinement', () => {
+  it('a K-FAC solve converges to the same tolerance, on the float64 residual, and the report says how', async () => {
+    await fc.assert(
+      fc.asyncProperty(specArb.map((s) => ({ ...s, models: 3, weights: [s.weights[0], 2, 0.5] })), async (spec) => {
+        const p = makeProblem(spec);
+        const r = await mats(p, { ...CONVERGED, rtol: 1e-12, subspace: 'kfac', mixed_precision: true });
+        expect(closeTo(r.tensors.get('layer.weight'), referenceKfac(p), 1e-9)).toBe(true);
+        const report = reportOf(r, 'layer.weight')!;
+        expect(report).toMatchObject({ status: 'converged', details: { subspace: 'kfac', rule: 'pcg (float32 products, float64 refinement)' } });
+        expect(report.details?.note).toMatch(/float64 refinement rounds?, \d+ iterations with float32 products/);
+        // Converged means the float64 residual met the tolerance (init zeros: ||r_0|| = ||b||).
+        expect(report.residualNorm!).toBeLessThanOrEqual(1e-12 * report.initialResidualNorm!);
+      }),
+      RUNS,
+    );
+  });
+
+  it('does nothing outside the kfac subspace, and says so', async () => {
+    const p = makeProblem({ seed: 5, models: 3, out: 3, inp: 4, weights: [1, 2, 0.5] });
+    const r = await mats(p, { ...CONVERGED, subspace: 'gram', mixed_precision: true });
+    expect(closeTo(r.tensors.get('layer.weight'), referenceRegmean(p, 1), 1e-9)).toBe(true);
+    expect(reportOf(r, 'layer.weight')?.details?.note).toMatch(/mixed_precision: not used \(the gram subspace has no float32 product\)/);
+  });
+
+  it('is refused with the paper\'s solver and with solver: exact', async () => {
+    const p = makeProblem({ seed: 6, models: 3, out: 2, inp: 2, weights: [1, 1, 1] });
+    await expect(mats(p, { subspace: 'kfac', reference: true, mixed_precision: true })).rejects.toThrow(/mixed_precision.*reference: true is the paper's float64 CG/s);
+    await expect(mats(p, { subspace: 'kfac', solver: 'exact', mixed_precision: true })).rejects.toThrow(/mixed_precision.*solver: exact uses closed forms/s);
+  });
+});
+
 describe('mats: converged solves equal the closed forms and the dense solve', () => {
   it('identity converges to the weighted average in one iteration, from any initialisation', async () => {
     await fc.assert(

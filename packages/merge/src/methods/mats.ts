@@ -28,6 +28,7 @@ import { formatShape } from '../util/format.js';
 import { factorKnobSchemas, NO_DAMPING } from './factor-controls.js';
 import { defineMethod, type BoundMethod, type MethodCall, type MethodRuntime, type TensorDescriptor, type TensorJob, type TensorResult } from './method.js';
 import { solveReport } from './solve-report.js';
+import { solveMixedPrecision } from './mixed-precision-solve.js';
 import { DEFAULT_FISHER_FLOOR } from './statistic-factors.js';
 import { subspaceNeeds, type Subspace } from './subspace.js';
 import { describeSubspaceMerge, mergeInSubspace, subspaceStatisticBytes, type MergeBlock } from './subspace-merge.js';
@@ -81,6 +82,8 @@ export const matsParameters = z
     atol: z.number().finite().gte(0).optional().meta({ defaultText: '0' }).describe('absolute residual tolerance (with rtol)'),
     /** cg: PCG; exact: dispatch's closed form where one exists (PCG elsewhere, with a note). */
     solver: z.enum(['cg', 'exact']).default('cg').describe('cg: PCG from x0; exact: the closed form where one exists (Fisher, RegMean, block, one Kronecker, two Kroneckers by simultaneous diagonalisation), PCG with a note where none does (kfac with 3 or more models)'),
+    /** K-FAC solves with float32 operator products inside float64 refinement (mixed-precision-solve.ts). */
+    mixed_precision: z.boolean().default(false).describe('true: kfac solves (precision: float64) run PCG with float32 operator products inside float64 iterative refinement: the same stopping rule, on the float64 residual; faster where the products dominate (npm run bench, mixed-precision); elsewhere no effect, and the log says why'),
     /** The paper's solver: plain CG, `iterations` steps, scipy's legacy stopping rule (tol 1e-5). */
     reference: z.boolean().default(false).describe('true: the paper\'s solver: plain CG from init, at most iterations steps, scipy\'s legacy stopping rule (tol 1e-5), below'),
   })
@@ -95,7 +98,9 @@ export const matsParameters = z
       for (const key of ['rtol', 'atol'] as const) if (p[key] !== undefined) issue(key, 'reference: true uses scipy\'s legacy stopping rule (tol 1e-5); drop rtol/atol or set reference: false');
       if (p.preconditioner !== undefined && p.preconditioner !== 'none') issue('preconditioner', 'reference: true is unpreconditioned CG (the paper\'s solver); drop it or set reference: false');
       if (p.solver === 'exact') issue('solver', 'reference: true runs CG; solver: exact needs reference: false');
+      if (p.mixed_precision) issue('mixed_precision', 'reference: true is the paper\'s float64 CG; drop mixed_precision or set reference: false');
     }
+    if (p.mixed_precision && p.solver === 'exact') issue('mixed_precision', 'solver: exact uses closed forms; mixed_precision is for CG (solver: cg)');
     if (p.preconditioner === 'kronecker' && p.subspace !== 'kfac' && p.subspace !== 'auto' && p.tensors.every((r) => r.subspace !== 'kfac' && r.subspace !== 'auto')) {
       issue('preconditioner', `kronecker preconditions the kfac subspace; with subspace: ${p.subspace} use jacobi or auto`);
     }
@@ -200,7 +205,8 @@ export const mats = defineMethod({
       const x0 = values === undefined ? undefined : backend.fromArray(values, system.shape);
       try {
         if (p.iterations === 0) return initialisationOnly(system, subspace, x0, values, backend);
-        const result = solve(system.system, system.rhs, { ...solveOptions(p, subspace, x0), signal });
+        const options = { ...solveOptions(p, subspace, x0), signal };
+        const result = p.mixed_precision ? solveMixedPrecision(system, subspace, options) : solve(system.system, system.rhs, options);
         const solved = backend.toArray(result.x);
         backend.dispose(result.x);
         const report = solveReport(block.job.name, subspace, result, log);
