@@ -49,7 +49,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResults> {
   const zoo = await prepareZoo(config, data, store, backend, log);
   const tasks = data.tasks.map((t) => t.name);
 
-  const onTasks = (mlp: Mlp, sets: readonly LabelledImages[]) => sets.map((set) => accuracy(mlp, set));
   const reference = (label: string, testAccuracy: number[]): ResultRow => ({ label, kind: 'reference', testAccuracy, meanTestAccuracy: mean(testAccuracy) });
   const rows: ResultRow[] = [
     reference('base', onTasks(zoo.base, data.test)),
@@ -195,7 +194,7 @@ async function chooseOnValidation(
       tried.add(id);
       const outcome = await runner.merge({ label: `${fileLabel(plan.label)}-${scores.length}`, method: plan.method, parameters, statistics: plan.statistics });
       const mlp = await loadMergedCheckpoint(backend, outcome.folder);
-      const validationTaskAccuracy = validation.map((set) => accuracy(mlp, set));
+      const validationTaskAccuracy = onTasks(mlp, validation);
       scores.push({ parameters, validationAccuracy: mean(validationTaskAccuracy), validationTaskAccuracy, mergeSeconds: outcome.seconds });
       outcomes.push({ parameters, outcome });
       mlps.push(mlp);
@@ -208,7 +207,7 @@ async function chooseOnValidation(
   }
   const { index: bestIndex, unconstrained, floorMet } = pick();
   const tested = (i: number) => {
-    const testAccuracy = test.map((set) => accuracy(mlps[i], set));
+    const testAccuracy = onTasks(mlps[i], test);
     return { testAccuracy, meanTestAccuracy: mean(testAccuracy) };
   };
   const best = scores[bestIndex];
@@ -242,8 +241,9 @@ async function chooseOnValidation(
 
 const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 
-function meanAccuracy(mlp: Mlp, sets: readonly LabelledImages[]): number {
-  return sets.reduce((s, set) => s + accuracy(mlp, set), 0) / sets.length;
+/** The model's accuracy on each task's set, in task order. */
+function onTasks(mlp: Mlp, sets: readonly LabelledImages[]): number[] {
+  return sets.map((set) => accuracy(mlp, set));
 }
 
 /** One changed merge of a chosen row, scored on validation and test data. */
@@ -262,9 +262,9 @@ async function runAblation(
   const index = ABLATIONS.indexOf(ablation);
   const outcome = await runner.merge({ label: `ablation-${index}`, method: plan.method, parameters, statistics: ablation.statistics ?? plan.statistics });
   const mlp = await loadMergedCheckpoint(backend, outcome.folder);
-  const testAccuracy = test.map((set) => accuracy(mlp, set));
+  const testAccuracy = onTasks(mlp, test);
   return {
-    row: { label: ablation.label, of: ablation.of, parameters, statistics, validationAccuracy: meanAccuracy(mlp, validation), testAccuracy, meanTestAccuracy: testAccuracy.reduce((s, x) => s + x, 0) / testAccuracy.length },
+    row: { label: ablation.label, of: ablation.of, parameters, statistics, validationAccuracy: mean(onTasks(mlp, validation)), testAccuracy, meanTestAccuracy: mean(testAccuracy) },
     cached: outcome.cached,
   };
 }
