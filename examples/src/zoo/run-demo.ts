@@ -181,7 +181,6 @@ async function chooseOnValidation(
   const floor = plan.taskFloor === undefined ? undefined : floorAccuracies(plan.taskFloor, chosen);
   const scores: CandidateScore[] = [];
   const outcomes: Choice['outcomes'][number][] = [];
-  const mlps: Mlp[] = [];
   const tried = new Set<string>();
   const points: Record<string, unknown>[] = [];
   const extensions: string[] = [];
@@ -197,7 +196,6 @@ async function chooseOnValidation(
       const validationTaskAccuracy = onTasks(mlp, validation);
       scores.push({ parameters, validationAccuracy: mean(validationTaskAccuracy), validationTaskAccuracy, mergeSeconds: outcome.seconds });
       outcomes.push({ parameters, outcome });
-      mlps.push(mlp);
       points.push(point);
     }
     const next = extendedAxes(axes, points[pick().index]);
@@ -206,8 +204,9 @@ async function chooseOnValidation(
     axes = next.axes;
   }
   const { index: bestIndex, unconstrained, floorMet } = pick();
-  const tested = (i: number) => {
-    const testAccuracy = onTasks(mlps[i], test);
+  // The chosen (and the best-mean) candidate, reloaded from its merge folder, on test digits.
+  const tested = async (i: number) => {
+    const testAccuracy = onTasks(await loadMergedCheckpoint(backend, outcomes[i].outcome.folder), test);
     return { testAccuracy, meanTestAccuracy: mean(testAccuracy) };
   };
   const best = scores[bestIndex];
@@ -229,8 +228,8 @@ async function chooseOnValidation(
       validationAccuracy: best.validationAccuracy,
       validationTaskAccuracy: best.validationTaskAccuracy,
       selection,
-      ...(unconstrained !== bestIndex ? { unconstrained: { parameters: scores[unconstrained].parameters, validationAccuracy: scores[unconstrained].validationAccuracy, ...tested(unconstrained) } } : {}),
-      ...tested(bestIndex),
+      ...(unconstrained !== bestIndex ? { unconstrained: { parameters: scores[unconstrained].parameters, validationAccuracy: scores[unconstrained].validationAccuracy, ...(await tested(unconstrained)) } } : {}),
+      ...(await tested(bestIndex)),
       candidates: scores,
       ...(axes.length > 0 ? { grid: Object.fromEntries(axes.map((a) => [a.knob, [...a.values]])) } : {}),
       ...(plan.toParameters !== undefined ? { gridPoint: points[bestIndex] } : {}),
