@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { UserError, ValidationError } from '../errors.js';
 import { SafetensorsFile } from '../safetensors/reader.js';
 import { fileStep } from '../util/file-errors.js';
+import { replaceFile } from '../util/replace-file.js';
 import { formatBytes, listSome } from '../util/format.js';
 import { readRecords, SHARDS_FOLDER, type CompletionRecord, type RecordOnDisk } from './completion-record.js';
 import { isCompanionFile } from './hf-folder.js';
@@ -140,9 +141,7 @@ export async function gatherShards(output: string, options: GatherOptions = {}):
   if (problems.length > 0) throw new ValidationError(`cannot gather ${output}: ${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was written`, problems);
 
   const index = join(output, INDEX_FILE);
-  const temporary = join(output, `.${INDEX_FILE}.partial-${randomBytes(4).toString('hex')}`);
-  await fileStep(temporary, 'write', () => writeFile(temporary, shardIndexText(weightMap, totalSize, first.metadata)));
-  await fileStep(index, 'write', () => rename(temporary, index));
+  await replaceFile(index, (temporary) => writeFile(temporary, shardIndexText(weightMap, totalSize, first.metadata)), join(output, `.${INDEX_FILE}.partial-${randomBytes(4).toString('hex')}`));
 
   const removed = await removeLeftovers(output, new Set(fileOwner.keys()), records, { merge, shards }, log);
   return { output, merge, shards, files: fileOwner.size - companions, companions: [...fileOwner.keys()].filter(isCompanionFile), tensors: weightMap.size, totalSize, verified: options.verify === true, removed };

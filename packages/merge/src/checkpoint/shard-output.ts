@@ -34,7 +34,8 @@ import { nodeInputFiles } from '../io/node-io.js';
 import type { FloatArray } from '../safetensors/decode.js';
 import { fileStep } from '../util/file-errors.js';
 import { listSome } from '../util/format.js';
-import { recordPath, recordText, readRecords, SHARDS_FOLDER, shardStem, type CompletionRecord, type RecordedCompanion, type RecordedFile, type RecordOnDisk } from './completion-record.js';
+import { replaceFile } from '../util/replace-file.js';
+import { RECORD_FORMAT, recordPath, recordText, readRecords, SHARDS_FOLDER, shardStem, type CompletionRecord, type RecordedCompanion, type RecordedFile, type RecordOnDisk } from './completion-record.js';
 import { isCompanionFile, writeCompanionFiles, type CompanionFile } from './hf-folder.js';
 import { CheckpointOutput, type ShardPlan } from './output.js';
 import { INDEX_FILE, SINGLE_FILE } from './shard-index.js';
@@ -190,7 +191,7 @@ export class ShardOutput {
     }
     const finished = new Date();
     const record: CompletionRecord = {
-      format: 'mats-shard-record/1',
+      format: RECORD_FORMAT,
       merge: this.id.merge,
       shard: this.id.shard,
       shards: this.id.shards,
@@ -204,9 +205,7 @@ export class ShardOutput {
       seconds: (finished.getTime() - this.started.getTime()) / 1000,
     };
     const final = recordPath(this.target, this.id.shard, this.id.shards);
-    const temporary = join(staging, 'record.json');
-    await fileStep(temporary, 'write', () => writeFile(temporary, recordText(record)));
-    await fileStep(final, 'write', () => rename(temporary, final));
+    await replaceFile(final, (temporary) => writeFile(temporary, recordText(record)), join(staging, 'record.json'));
     await rm(staging, { recursive: true, force: true });
   }
 

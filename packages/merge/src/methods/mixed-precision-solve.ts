@@ -11,7 +11,7 @@ import type { TaskSystem } from './task-system.js';
 import type { Subspace } from './subspace.js';
 
 /** Why mixed precision does not apply to this solve, or undefined when it does. */
-export function mixedPrecisionObstacle(subspace: Subspace, dtype: string): string | undefined {
+function mixedPrecisionObstacle(subspace: Subspace, dtype: string): string | undefined {
   if (subspace !== 'kfac') return `the ${subspace} subspace has no float32 product`;
   if (dtype !== 'float64') return `precision: ${dtype} computes every product in ${dtype} already`;
   return undefined;

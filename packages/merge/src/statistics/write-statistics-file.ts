@@ -1,5 +1,5 @@
-import { rename, rm } from 'node:fs/promises';
 import { writeSafetensorsFile } from '../safetensors/writer.js';
+import { replaceFile } from '../util/replace-file.js';
 import type { ModelStatistics } from './model-statistics.js';
 import type { NamedStatistic } from './named-statistic.js';
 
@@ -23,16 +23,11 @@ export async function writeStatisticsFile(
   const dtype = options.dtype ?? 'F32';
   const tensors = typeof statistics.statistics === 'function' ? statistics.statistics() : statistics.statistics;
   const metadata = typeof statistics.metadata === 'function' ? statistics.metadata() : statistics.metadata;
-  const partial = `${path}.partial`;
-  try {
-    await writeSafetensorsFile(
+  await replaceFile(path, (partial) =>
+    writeSafetensorsFile(
       partial,
       tensors.map((s) => ({ name: s.key, dtype, shape: s.shape, data: s.data })),
       { ...options.metadata, ...metadata },
-    );
-    await rename(partial, path);
-  } catch (e) {
-    await rm(partial, { force: true });
-    throw e;
-  }
+    ),
+  );
 }
