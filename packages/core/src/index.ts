@@ -21,7 +21,7 @@ export { DenseOperator } from './operators/dense.js';
 export type { DenseOperatorOptions } from './operators/dense.js';
 export { ScaledOperator } from './operators/scaled.js';
 export { SumOperator } from './operators/sum.js';
-export { KroneckerOperator } from './operators/kronecker.js';
+export { KroneckerOperator, type KroneckerOptions } from './operators/kronecker.js';
 export { GramOperator } from './operators/gram.js';
 export type { FactorOptions } from './operators/factor-options.js';
 export { BlockDiagonalOperator } from './operators/block-diagonal.js';

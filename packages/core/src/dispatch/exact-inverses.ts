@@ -111,7 +111,8 @@ export function kroneckerInverse(k: KroneckerOperator): ExactInverse {
 
 /** A Kronecker operator from host factors [out, out] and [in, in]; it owns the uploads. */
 export function kroneckerFromHost(backend: Backend, g: Float64Array, a: Float64Array, psd: boolean): ExactInverse {
-  const operator = KroneckerOperator.fromHost(backend, g, a, { psd });
+  // Applied at every PCG iteration where it preconditions: packed once (prepare).
+  const operator = KroneckerOperator.fromHost(backend, g, a, { psd, prepare: true });
   adoptTensors(operator, operator.g, operator.a);
   return { operator };
 }

@@ -7,6 +7,17 @@ import { checkApplyOperands, type LinearOperator, type OperatorTags } from './li
 import { releaseOwned } from './owned.js';
 import { ScratchSpace } from './scratch.js';
 
+/** FactorOptions, and whether the operator is applied through the backend's prepared product. */
+export interface KroneckerOptions extends FactorOptions {
+  /**
+   * For an operator applied many times (a preconditioner): the backend's fused product with
+   * the factors packed once (prepareKroneckerSum of one part), where it has one, instead of two
+   * gemms that repack both factors at every apply. Off by default: a product applied once (a
+   * right-hand side) is not worth the packing, and a Sum of Kroneckers prepares itself whole.
+   */
+  prepare?: boolean;
+}
+
 /** The float64 host arrays that KroneckerOperator.fromHost just uploaded, by tensor. */
 const uploads = new WeakMap<Tensor, Float64Array>();
 
@@ -25,18 +36,18 @@ export class KroneckerOperator implements LinearOperator {
   readonly hostG: HostSquare;
   readonly hostA: HostSquare;
   private readonly scratch = new ScratchSpace();
-  private applied = false;
+  /** Apply through the backend's prepared product (KroneckerOptions.prepare). */
+  private readonly preparedApply: boolean;
 
   /**
    * g: [out, out] and a: [in, in], symmetric and finite (the caller keeps ownership). The
-   * operator reads them when it is built and again when first applied twice (the prepared
-   * product packs them then): operators are immutable (DESIGN.md), so the factors must not
-   * change while it is in use.
+   * operator reads them when it is built (and, with prepare, packs them at its first apply):
+   * operators are immutable (DESIGN.md), so the factors must not change while it is in use.
    */
   constructor(
     readonly g: Tensor,
     readonly a: Tensor,
-    options: FactorOptions = {},
+    options: KroneckerOptions = {},
   ) {
     if (g.backend !== a.backend) {
       throw new TypeError(labelled(options.label, 'KroneckerOperator: factors G and A live on different backends'));
@@ -47,6 +58,7 @@ export class KroneckerOperator implements LinearOperator {
     this.hostA = readSymmetricMatrix(labelled(options.label, 'KroneckerOperator factor A'), a, options.symmetryTolerance, uploads.get(a));
     this.shape = Object.freeze([this.hostG.n, this.hostA.n]);
     this.tags = Object.freeze({ symmetric: true, psd: options.psd ?? false });
+    this.preparedApply = options.prepare ?? false;
   }
 
   /**
@@ -55,7 +67,7 @@ export class KroneckerOperator implements LinearOperator {
    * backend the operator keeps these arrays as its host copies (checked as any factor) instead
    * of reading the uploads back.
    */
-  static fromHost(backend: Backend, g: Float64Array, a: Float64Array, options: FactorOptions = {}): KroneckerOperator {
+  static fromHost(backend: Backend, g: Float64Array, a: Float64Array, options: KroneckerOptions = {}): KroneckerOperator {
     const gt = backend.fromArray(g, [Math.sqrt(g.length), Math.sqrt(g.length)]);
     const at = backend.fromArray(a, [Math.sqrt(a.length), Math.sqrt(a.length)]);
     if (backend.dtype === 'float64') {
@@ -79,25 +91,11 @@ export class KroneckerOperator implements LinearOperator {
 
   apply(x: Tensor, out: Tensor): void {
     checkApplyOperands(this, x, out);
-    // Applied again (a preconditioner, a repeated product): the backend's fused product with
-    // the factors packed once, where it has one, instead of repacking them at every gemm. A
-    // single apply (a right-hand side) is not worth the packing.
-    const prepared = this.applied ? this.prepared() : null;
-    this.applied = true;
+    const prepared = this.preparedApply ? this.prepared() : null;
     if (prepared !== null) {
       prepared.apply(x, out);
       return;
     }
-    this.applyByGemms(x, out);
-  }
-
-  /**
-   * out = G (X A) by two gemms, never preparing (packing and keeping) the factors: for a sum
-   * whose own prepared product the backend declined (no kernel memory left for it), where
-   * every part keeping a packed copy would make things worse.
-   */
-  applyByGemms(x: Tensor, out: Tensor): void {
-    checkApplyOperands(this, x, out);
     // out = G (X A): two gemms through an [out, in] intermediate.
     const xa = this.scratch.get(this.backend, 0, this.shape);
     this.backend.gemm('N', 'N', 1, x, this.a, 0, xa);

@@ -1,6 +1,5 @@
 import type { Backend, DType, Shape, Tensor } from '../backend/backend.js';
 import { denseOf, requireDiagonal } from './dense-of.js';
-import { KroneckerOperator } from './kronecker.js';
 import { checkApplyOperands, checkSameBlock, sharedBackend, tagsOf, type LinearOperator, type OperatorTags } from './linear-operator.js';
 import { releaseOwned } from './owned.js';
 import { preparedKroneckerSum } from './prepared-kronecker-sum.js';
@@ -40,11 +39,11 @@ export class SumOperator implements LinearOperator {
       return;
     }
     const backend = x.backend;
-    applyPart(this.parts[0], x, out);
+    this.parts[0].apply(x, out);
     if (this.parts.length === 1) return;
     const term = this.scratch.get(backend, 0, this.shape);
     for (let i = 1; i < this.parts.length; i++) {
-      applyPart(this.parts[i], x, term);
+      this.parts[i].apply(x, term);
       backend.axpy(1, term, out);
     }
   }
@@ -66,15 +65,6 @@ export class SumOperator implements LinearOperator {
     this.scratch.release();
     releaseOwned(this);
   }
-}
-
-/**
- * A part of a sum the backend did not prepare as a whole: Kronecker parts by their gemms, so
- * that they do not each pack and keep their factors where the whole sum's could not be.
- */
-function applyPart(part: LinearOperator, x: Tensor, out: Tensor): void {
-  if (part instanceof KroneckerOperator) part.applyByGemms(x, out);
-  else part.apply(x, out);
 }
 
 /** sum_i diag(A_i), with each diag(A_i) from diagonalOf (a method, or dispatch's rules). */
