@@ -116,46 +116,6 @@ describe('streaming kernels of the merge', () => {
         { numRuns: 8 },
       );
     });
-
-    it(`${dtype}: DARE's drop draws what dare-mask.ts draws, and scales the same`, () => {
-      const mix32 = (x: number) => {
-        x ^= x >>> 16;
-        x = Math.imul(x, 0x7feb352d);
-        x ^= x >>> 15;
-        x = Math.imul(x, 0x846ca68b);
-        x ^= x >>> 16;
-        return x >>> 0;
-      };
-      fc.assert(
-        fc.property(fc.integer({ min: 1, max: 100000 }), fc.integer({ min: 0, max: 2 ** 31 }), fc.integer(), fc.double({ min: 0, max: 0.99, noNaN: true }), fc.boolean(), (n, offset, key, p, rescale) => {
-          const x = vectors.allocate(dtype, n)!;
-          const base = vectors.allocate(dtype, n)!;
-          const tau = vectors.allocate(dtype, n)!;
-          x.set(randomArray(n, key));
-          base.set(randomArray(n, key + 1));
-          const scale = rescale ? 1 / (1 - p) : 1;
-          const dropped = vectors.dare(tau, x, base, key >>> 0, offset, p, scale);
-          const expected = dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
-          let expectedDropped = 0;
-          const cut = p * 4294967296;
-          const k = key >>> 0;
-          for (let j = 0; j < n; j++) {
-            expected[j] = x[j] - base[j];
-            const u = mix32(mix32((offset + j) ^ k) + k);
-            if (u < cut) {
-              expected[j] = 0;
-              expectedDropped++;
-            } else {
-              expected[j] *= scale;
-            }
-          }
-          expect(dropped).toBe(expectedDropped);
-          for (let j = 0; j < n; j++) if (!Object.is(tau[j], expected[j])) throw new Error(`n=${n} [${j}]: ${tau[j]} vs ${expected[j]}`);
-          for (const a of [x, base, tau]) vectors.release(a);
-        }),
-        { numRuns: 12 },
-      );
-    });
   }
 
   it('declines arrays outside the kernel memory', () => {
