@@ -1,6 +1,6 @@
 /** What a result was measured on: written beside every table in bench/results/. */
 import os from 'node:os';
-import { availableKernelVariants } from '@mats/backend-cpu';
+import { availableKernelVariants, nativeBlasInfo } from '@mats/backend-cpu';
 
 export interface MachineDetails {
   date: string;
@@ -13,6 +13,8 @@ export interface MachineDetails {
   v8: string;
   platform: string;
   cpuKernelVariants: string[];
+  /** The 'blas' variant's library, kernel and threads, or why it is unavailable. */
+  nativeBlas: string;
   commit?: string;
 }
 
@@ -28,6 +30,7 @@ export function machineDetails(commit?: string): MachineDetails {
     v8: process.versions.v8,
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     cpuKernelVariants: availableKernelVariants(),
+    nativeBlas: describeNativeBlas(),
     commit,
   };
 }
@@ -40,6 +43,22 @@ export function formatMachine(m: MachineDetails): string {
     `- load average at start (1, 5, 15 min): ${m.loadAverage.join(', ')}`,
     `- node ${m.node}, V8 ${m.v8}`,
     `- @mats/backend-cpu kernel variants available: ${m.cpuKernelVariants.join(', ')}`,
+    `- @mats/backend-cpu native BLAS ('blas' variant): ${m.nativeBlas}`,
     ...(m.commit ? [`- commit: ${m.commit}`] : []),
   ].join('\n');
+}
+
+/**
+ * The native BLAS as this process runs it: OpenBLAS reads OPENBLAS_CORETYPE and friends from the
+ * environment, which the bench leaves as the machine sets them for our side (only numpy's
+ * child process runs without them), so the report names them.
+ */
+function describeNativeBlas(): string {
+  const info = nativeBlasInfo();
+  if (typeof info === 'string') return `unavailable (${info})`;
+  const env = Object.entries(process.env)
+    .filter(([k]) => k.startsWith('OPENBLAS_') || k === 'OMP_NUM_THREADS')
+    .map(([k, v]) => `${k}=${v}`);
+  const parts = [info.config ?? info.library, info.core ? `${info.core} kernels` : undefined, info.threads ? `${info.threads} threads` : undefined];
+  return `${parts.filter(Boolean).join(', ')}; environment as the machine sets it: ${env.length > 0 ? env.join(', ') : 'no OPENBLAS_* variables'}`;
 }

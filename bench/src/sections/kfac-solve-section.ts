@@ -47,12 +47,13 @@ const numpyRuns = new Map<string, { seconds: number; iterations: number; relativ
 function buildSystem(backend: Backend, problem: KfacProblem): { op: LinearOperator; b: Tensor; x0: Tensor; release: () => void } {
   const { n, models } = problem;
   const uploads: Tensor[] = [];
-  const upload = (x: Float64Array) => {
-    const t = backend.fromArray(x, [n, n]);
-    uploads.push(t);
-    return t;
-  };
-  const parts = problem.g.map((g, i) => new KroneckerOperator(upload(g), upload(problem.a[i]), { psd: true }));
+  // As the merge does (methods/task-system.ts): fromHost keeps the host factors instead of
+  // reading the uploads back.
+  const parts = problem.g.map((g, i) => {
+    const part = KroneckerOperator.fromHost(backend, g, problem.a[i], { psd: true });
+    uploads.push(part.g, part.a);
+    return part;
+  });
   const op = sumOf(parts);
   const b = backend.zeros([n, n]);
   const term = backend.zeros([n, n]);
@@ -124,6 +125,8 @@ export async function kfacSolveSection(options: KfacSolveOptions): Promise<Secti
   else notes.push(`${describeNumpy(numpy)}: the paper's solver, unpreconditioned CG (scipy's loop) on numpy arrays`);
   const backend = createCpuBackend('float64');
   await backend.warmUp();
+  const wasm = createCpuBackend('float64', { kernels: 'wasm-simd-threads' });
+  await wasm.warmUp();
   for (const n of options.sizes) {
     const problem = kfacProblem(models, n);
     const rows: SolveRow[] = [];
@@ -131,6 +134,11 @@ export async function kfacSolveSection(options: KfacSolveOptions): Promise<Secti
       for (const choice of ['auto', 'none']) {
         log(`kfac solve n=${n}: ours, preconditioner ${choice}`);
         rows.push(timeOurSolve(backend, problem, rtol, choice, 'pcg', options.repetitions, `ours: pcg, cpu ${backend.mode} float64`));
+      }
+      // What a browser, or Node without OpenBLAS, gets: the same solve on the WebAssembly kernels.
+      if (backend.mode === 'blas') {
+        log(`kfac solve n=${n}: ours on the WebAssembly kernels`);
+        rows.push(timeOurSolve(wasm, problem, rtol, 'auto', 'pcg', options.repetitions, 'ours: pcg, cpu wasm-simd-threads float64 (WebAssembly, no native BLAS)'));
       }
       for (const other of options.others ?? []) {
         if (!other.dtypes.includes('float64')) continue;

@@ -11,6 +11,8 @@
  */
 import { ShapeError, type HostLinalg, type SymmetricEigen } from '@mats/core';
 import { hostGemm } from './host-gemm.js';
+import { hostBlas } from './native/host-blas.js';
+import { nativeSpdInverse } from './native/native-spd-inverse.js';
 import { kernelCholesky } from './linalg/cholesky.js';
 import { kernelEigh } from './linalg/eigh.js';
 import { kernelGram } from './linalg/gram.js';
@@ -53,12 +55,16 @@ export function eigh(a: ArrayLike<number>, n: number, options: FactorizationOpti
 /**
  * A^-1 [n, n] (row-major, exactly symmetric) of the symmetric positive definite A [n, n];
  * reads A's lower triangle. Throws NotPositiveDefiniteError naming the first pivot that is not
- * positive. On the WebAssembly kernels: Cholesky, triangular inverse and L^-T L^-1 (n^3 flops,
- * all but O(n^2 nb) through gemm); elsewhere the same steps unblocked in TypeScript.
+ * positive. With the native BLAS (the 'blas' variant), LAPACK's dpotrf + dpotri in float64; on
+ * the WebAssembly kernels: Cholesky, triangular inverse and L^-T L^-1 (n^3 flops, all but
+ * O(n^2 nb) through gemm); elsewhere the same steps unblocked in TypeScript.
  */
 export function spdInverse(a: ArrayLike<number>, n: number, options: FactorizationOptions = {}): Float64Array {
   checkSquare('spdInverse', a, n);
-  const la = kernelLinalg(options.precision ?? 'float64');
+  const precision = options.precision ?? 'float64';
+  const blas = precision === 'float64' ? hostBlas() : undefined;
+  if (blas) return nativeSpdInverse(blas, a, n);
+  const la = kernelLinalg(precision);
   return la ? kernelSpdInverse(la, a, n) : portableSpdInverse(a, n);
 }
 

@@ -10,4 +10,5 @@ export {
   type CpuKernelVariant,
 } from './kernel-variants.js';
 export { hostVectors } from './host-vectors-instance.js';
+export { nativeBlasInfo, type NativeBlasInfo } from './native/native-blas.js';
 export type { HostVectors, HostFloatArray } from './wasm/host-vectors.js';

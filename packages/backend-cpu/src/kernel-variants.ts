@@ -6,17 +6,25 @@
  *   on the calling thread.
  * - 'wasm-simd-threads': the same kernels on several threads (worker_threads sharing one
  *   WebAssembly memory), for products large enough to pay for the hand-off.
+ * - 'blas': 'wasm-simd-threads' with gemm and the K-FAC sum matvec on the system BLAS
+ *   (OpenBLAS) through the native addon (src/native/native-blas.ts), in Node where
+ *   `npm run build` could build it. WebAssembly's 128-bit SIMD cannot use the wide vector
+ *   units a native BLAS does (docs/DESIGN.md, "CPU kernels").
  *
  * Level-1 operations run the TypeScript kernels in every variant: they stream each operand
  * once, so they are bound by memory bandwidth, and moving operands into WebAssembly memory
  * would cost as much as the operation (see docs/DESIGN.md, "CPU kernels").
  */
 import { kernelMemory, availableCores } from './wasm/kernel-memory.js';
+import { nativeBlas } from './native/native-blas.js';
 import { nodeBuiltins } from './wasm/node-builtins.js';
 
-export type CpuKernelVariant = 'typescript' | 'wasm-simd' | 'wasm-simd-threads';
+export type CpuKernelVariant = 'typescript' | 'wasm-simd' | 'wasm-simd-threads' | 'blas';
 
-export const CPU_KERNEL_VARIANTS: readonly CpuKernelVariant[] = ['typescript', 'wasm-simd', 'wasm-simd-threads'];
+export const CPU_KERNEL_VARIANTS: readonly CpuKernelVariant[] = ['typescript', 'wasm-simd', 'wasm-simd-threads', 'blas'];
+
+/** The variants that run several threads (and so take options.threads). */
+const THREADED: readonly CpuKernelVariant[] = ['wasm-simd-threads', 'blas'];
 
 export interface CpuBackendOptions {
   /**
@@ -48,7 +56,11 @@ export function kernelVariantAvailability(variant: CpuKernelVariant): { availabl
   if (variant === 'typescript') return { available: true };
   const memory = kernelMemory();
   if (typeof memory === 'string') return { available: false, reason: memory };
-  if (variant === 'wasm-simd-threads' && !nodeBuiltins) return { available: false, reason: 'worker threads need Node' };
+  if (THREADED.includes(variant) && !nodeBuiltins) return { available: false, reason: 'worker threads need Node' };
+  if (variant === 'blas') {
+    const blas = nativeBlas();
+    if (typeof blas === 'string') return { available: false, reason: blas };
+  }
   return { available: true };
 }
 
@@ -82,15 +94,17 @@ export function resolveVariant(options: CpuBackendOptions): ResolvedVariant {
     requested = fromEnv as CpuKernelVariant;
   }
   // 'auto' on one core stays on one thread; an explicit request for threads gets at least 2.
-  const threads = resolveThreads(options.threads, requested === 'wasm-simd-threads' ? 2 : 1);
+  const threads = resolveThreads(options.threads, THREADED.includes(requested as CpuKernelVariant) ? 2 : 1);
   if (requested !== 'auto') {
     const availability = kernelVariantAvailability(requested);
     if (!availability.available) throw new Error(`cpu backend: kernel variant '${requested}' is unavailable: ${availability.reason}`);
-    return { variant: requested, threads: requested === 'wasm-simd-threads' ? threads : 1 };
+    return { variant: requested, threads: THREADED.includes(requested) ? threads : 1 };
   }
   const wasm = kernelVariantAvailability('wasm-simd');
   if (!wasm.available) return { variant: 'typescript', threads: 1, note: `WebAssembly kernels unavailable: ${wasm.reason}` };
-  if (threads > 1 && kernelVariantAvailability('wasm-simd-threads').available) return { variant: 'wasm-simd-threads', threads };
+  const blas = kernelVariantAvailability('blas');
+  if (blas.available) return { variant: 'blas', threads };
+  if (threads > 1 && kernelVariantAvailability('wasm-simd-threads').available) return { variant: 'wasm-simd-threads', threads, note: `no native BLAS: ${blas.reason}` };
   return { variant: 'wasm-simd', threads: 1, note: threads > 1 ? 'worker threads unavailable' : 'one core available' };
 }
 

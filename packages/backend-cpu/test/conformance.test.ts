@@ -4,10 +4,11 @@
  * operation of the suite (tiny, ragged and transposed ones included) goes through the
  * WebAssembly kernels on tensors in the kernel memory and, for the threaded variant, through
  * the worker threads; one variant keeps the default thresholds (small tensors in ordinary
- * arrays, the TypeScript level-1 kernels, mixed with kernel-memory tensors by gemm).
+ * arrays, the TypeScript level-1 kernels, mixed with kernel-memory tensors by gemm). The
+ * 'blas' variant runs where the native addon is built.
  */
 import { describeBackendConformance } from '@mats/core/testing';
-import { createCpuBackend, type CpuBackendOptions } from '../src/index.js';
+import { createCpuBackend, kernelVariantAvailability, type CpuBackendOptions } from '../src/index.js';
 
 // Start the shared worker pool first, so that the threaded variants' gemms really run on
 // several threads (until the workers are ready, gemm runs on the calling thread alone).
@@ -21,6 +22,10 @@ const variants: [string, CpuBackendOptions][] = [
   ['cpu wasm-simd-threads (3 threads)', { kernels: 'wasm-simd-threads', threads: 3, wasmMinWork: 0, threadMinWork: 0, level1MinElements: 0, level1ThreadMinElements: 0 }],
   ['cpu auto (default thresholds)', {}],
 ];
+// The native BLAS where it is built (test/native-blas.test.ts fails when CI requires it and it is not).
+if (kernelVariantAvailability('blas').available) {
+  variants.push(['cpu blas (2 threads)', { kernels: 'blas', threads: 2, level1MinElements: 0, level1ThreadMinElements: 0 }]);
+}
 
 for (const [label, options] of variants) {
   describeBackendConformance(label, {

@@ -24,7 +24,8 @@ describe('kernel variants', () => {
       const a = kernelVariantAvailability(v);
       expect(a.available, a.available ? v : `${v}: ${a.reason}`).toBe(true);
     }
-    expect(availableKernelVariants()).toEqual(['typescript', 'wasm-simd', 'wasm-simd-threads']);
+    const blas = kernelVariantAvailability('blas').available ? ['blas'] : [];
+    expect(availableKernelVariants()).toEqual(['typescript', 'wasm-simd', 'wasm-simd-threads', ...blas]);
   });
 
   it('reports the variant it runs in mode, and the thread count', () => {
@@ -38,13 +39,15 @@ describe('kernel variants', () => {
     expect(t.threads).toBe(3);
   });
 
-  it("picks the fastest variant for 'auto': threads where there are several cores", () => {
+  it("picks the fastest variant for 'auto': the native BLAS where built, else threads where there are several cores", () => {
     delete process.env.MATS_CPU_KERNELS;
     delete process.env.MATS_CPU_THREADS;
     const b = createCpuBackend('float64');
     const cores = os.availableParallelism();
-    expect(b.mode).toBe(cores > 1 ? 'wasm-simd-threads' : 'wasm-simd');
+    const blas = kernelVariantAvailability('blas');
+    expect(b.mode).toBe(blas.available ? 'blas' : cores > 1 ? 'wasm-simd-threads' : 'wasm-simd');
     expect(b.threads).toBe(cores > 1 ? cores : 1);
+    if (!blas.available && cores > 1) expect(b.modeNote).toContain(blas.reason);
   });
 
   it('takes MATS_CPU_KERNELS and MATS_CPU_THREADS for auto, and names a bad value', () => {

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KroneckerOperator, sumOf, type SumOperator, type Tensor } from '@mats/core';
 import { countAllocations, randomArray, randomSpd, unitRoundoff } from '@mats/core/testing';
-import { createCpuBackend, type CpuBackendOptions } from '../src/index.js';
+import { createCpuBackend, kernelVariantAvailability, type CpuBackendOptions } from '../src/index.js';
 
 /** sum_i G_i X A_i in float64, and sum_i |G_i| |X| |A_i| for the error bound. */
 function reference(g: Float64Array[], a: Float64Array[], x: Float64Array, m: number, n: number): { value: Float64Array; magnitude: Float64Array } {
@@ -45,6 +45,7 @@ const variants: [string, CpuBackendOptions][] = [
   ['wasm-simd-threads (2)', { kernels: 'wasm-simd-threads', threads: 2 }],
   ['wasm-simd-threads (3)', { kernels: 'wasm-simd-threads', threads: 3 }],
 ];
+if (kernelVariantAvailability('blas').available) variants.push(['blas', { kernels: 'blas' }]);
 
 describe('prepareKroneckerSum (fused K-FAC sum matvec)', () => {
   for (const [label, options] of variants) {

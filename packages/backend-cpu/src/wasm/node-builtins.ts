@@ -5,11 +5,14 @@
  * run time so that bundlers leave these imports alone instead of failing a browser build.
  */
 import type * as Fs from 'node:fs';
+import type * as Module from 'node:module';
 import type * as Os from 'node:os';
 import type * as WorkerThreads from 'node:worker_threads';
 
 export interface NodeBuiltins {
   fs: typeof Fs;
+  /** For createRequire: the native BLAS addon is loaded with require (src/native/native-blas.ts). */
+  module: typeof Module;
   os: typeof Os;
   workerThreads: typeof WorkerThreads;
 }
@@ -24,8 +27,8 @@ async function load(): Promise<NodeBuiltins | undefined> {
   if (!isNode()) return undefined;
   try {
     const builtin = (name: string): Promise<unknown> => import(/* @vite-ignore */ `node:${name}`);
-    const [fs, os, workerThreads] = await Promise.all([builtin('fs'), builtin('os'), builtin('worker_threads')]);
-    return { fs, os, workerThreads } as NodeBuiltins;
+    const [fs, module, os, workerThreads] = await Promise.all([builtin('fs'), builtin('module'), builtin('os'), builtin('worker_threads')]);
+    return { fs, module, os, workerThreads } as NodeBuiltins;
   } catch {
     return undefined;
   }

@@ -83,9 +83,10 @@ export async function buildTaskSystem(job: TensorJob, subspace: Subspace, models
         tensors.push(t);
         return t;
       };
+      const adopt = (...made: Tensor[]) => tensors.push(...made);
       let c: LinearOperator;
       try {
-        c = await taskOperator(job, i, subspace, shape, backend, upload, options, factors, means);
+        c = await taskOperator(job, i, subspace, shape, backend, { upload, adopt }, options, factors, means);
       } catch (e) {
         for (const t of tensors) backend.dispose(t);
         throw e;
@@ -171,13 +172,19 @@ async function taskOperator(
   subspace: Subspace,
   shape: readonly number[],
   backend: Backend,
-  upload: (data: ArrayLike<number>, shape: readonly number[]) => Tensor,
+  tensors: {
+    /** Uploads host data; the tensor is disposed with the system. */
+    upload: (data: ArrayLike<number>, shape: readonly number[]) => Tensor;
+    /** Tensors made elsewhere for this operator, disposed with the system. */
+    adopt: (...made: Tensor[]) => void;
+  },
   options: TaskSystemOptions,
   factors: FactorRecord | undefined,
   means: SharedMeans,
 ): Promise<LinearOperator> {
   const w = job.weights[i];
   const label = `${job.name} models[${i}]`;
+  const { upload } = tensors;
   switch (subspace) {
     case 'identity': {
       const identity = new IdentityOperator(backend, shape);
@@ -203,7 +210,11 @@ async function taskOperator(
       factors?.tasks.push({ model: i, input: summarizeFactor(aStat, inp), grad: summarizeFactor(gStat, out) });
       factors?.input.add(a);
       factors?.grad.add(g);
-      return new KroneckerOperator(upload(g, [out, out]), upload(a, [inp, inp]), { psd: true, label });
+      // fromHost: the operator keeps g and a (fresh arrays, nobody else's) as its host copies
+      // instead of reading its factors back from the backend.
+      const operator = KroneckerOperator.fromHost(backend, g, a, { psd: true, label });
+      tensors.adopt(operator.g, operator.a);
+      return operator;
     }
     case 'block': {
       const d = shape[0];
