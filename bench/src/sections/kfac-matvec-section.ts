@@ -75,6 +75,12 @@ export async function kfacMatvecSection(options: KfacMatvecOptions): Promise<Sec
       const fused = matvecSeconds(auto, problem, options.timing, true);
       log(`kfac matvec: gemm ${dtype} n=${n}`);
       const gemmGflops = gflops(2 * n ** 3, backendGemmSeconds(auto, n, options.timing));
+      // The WebAssembly kernels' fused matvec, what 'auto' runs without the native BLAS.
+      let wasmFused: number | undefined;
+      if (auto.mode !== 'wasm-simd-threads' && variants.includes('wasm-simd-threads')) {
+        log(`kfac matvec: wasm-simd-threads fused ${dtype} n=${n}`);
+        wasmFused = matvecSeconds(createCpuBackend(dtype, { kernels: 'wasm-simd-threads' }), problem, options.timing, true).seconds;
+      }
       const plain = variants.map((variant) => {
         if (variant === 'typescript' && n > options.typescriptMaxN) return undefined;
         log(`kfac matvec: cpu ${variant} gemms ${dtype} n=${n}`);
@@ -94,7 +100,8 @@ export async function kfacMatvecSection(options: KfacMatvecOptions): Promise<Sec
       rows.push([
         String(n),
         dtype,
-        `${cell(fused.seconds)}${fused.fused ? '' : ' (not fused)'}`,
+        `${cell(fused.seconds)}${fused.fused ? '' : ' (not prepared)'}`,
+        wasmFused === undefined ? '-' : cell(wasmFused),
         ...plain.map(cell),
         ...otherCells.map(cell),
         np === undefined ? '-' : cell(np),
@@ -116,17 +123,18 @@ export async function kfacMatvecSection(options: KfacMatvecOptions): Promise<Sec
   }
   notes.push(
     `One apply = ${options.models} x 2 gemms of [n, n] (4 n^3 flops per model); best of at least 3 applies and ${options.timing.minSeconds ?? 1} s; GFLOP/s in parentheses. ` +
-      '"fused" is backend.prepareKroneckerSum on the default (auto) CPU backend: factors packed once, per block of rows G_i X then (G_i X) A_i ' +
-      'in cache, on every core; the other cpu columns run the same sum as 2 M backend.gemm calls. ' +
-      '"speed vs numpy" = numpy time / fused time (above 1: we are faster); "gemm GFLOP/s" is C <- A B at this n on the same backend in this run, ' +
-      'and the last column the fused matvec\'s GFLOP/s as a share of it.',
+      '"ours" is backend.prepareKroneckerSum on the default (auto) CPU backend: on the \'blas\' variant 2 M native gemms per apply ' +
+      '(T = G_i X, Y += T A_i) reading the factors in place; on the WebAssembly kernels ("wasm-simd-threads fused") factors packed once, ' +
+      'per block of rows G_i X then (G_i X) A_i in cache, on every core; the other cpu columns run the same sum as 2 M backend.gemm calls. ' +
+      '"speed vs numpy" = numpy time / ours (above 1: we are faster); "gemm GFLOP/s" is C <- A B at this n on the same backend in this run, ' +
+      'and the last column our matvec\'s GFLOP/s as a share of it.',
   );
   if (options.sizes.some((n) => n > options.typescriptMaxN)) notes.push(`The typescript variant is skipped above n = ${options.typescriptMaxN} (one apply takes several seconds).`);
   return {
     title: `K-FAC sum matvec, ${options.models} models: sum_i G_i X A_i`,
     tables: [
       {
-        header: ['n', 'dtype', 'ours fused', ...variants.map((v) => `cpu ${v} (gemms)`), ...others.map((b) => b.label), 'numpy', 'speed vs numpy', 'gemm GFLOP/s', 'fused / gemm'],
+        header: ['n', 'dtype', 'ours (auto, prepared)', 'wasm-simd-threads fused', ...variants.map((v) => `cpu ${v} (gemms)`), ...others.map((b) => b.label), 'numpy', 'speed vs numpy', 'gemm GFLOP/s', 'ours / gemm'],
         rows,
       },
     ],
