@@ -8,6 +8,7 @@ const conditions = ['@mats/source', 'module', 'node', 'import', 'default'];
 // get them (test/outside/install.ts); its global setup packs and installs once per run, and only
 // when one of its files is selected. It needs `npm run build` first (npm test does it).
 const OUTSIDE = 'test/outside/**/*.test.ts';
+const WASM_HOST_LINALG = ['factorizations', 'host-linalg', 'spd-inverse-gram'].map((f) => `packages/backend-cpu/test/${f}.test.ts`);
 
 export default defineConfig({
   resolve: { conditions },
@@ -22,6 +23,17 @@ export default defineConfig({
           name: 'workspace',
           include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts', 'bench/test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, OUTSIDE],
+        },
+      },
+      {
+        extends: true,
+        // Where the native BLAS is built, 'auto' hands the host factorizations' gemm and the SPD
+        // inverse to it for the whole process; these files run again on the WebAssembly kernels
+        // (what browsers and installs without OpenBLAS run), so that path stays tested.
+        test: {
+          name: 'host-linalg-wasm',
+          include: WASM_HOST_LINALG,
+          env: { MATS_CPU_KERNELS: 'wasm-simd-threads' },
         },
       },
       {

@@ -79,7 +79,9 @@ export async function packAndInstall(root: string): Promise<void> {
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'outside-the-workspace', private: true, type: 'module' }, null, 2));
     // --ignore-scripts: the install script of gl (gpu.js' optional native module) downloads
     // prebuilt binaries from GitHub or compiles for minutes. Without it built, the GPU backend
-    // runs in gpu.js' CPU mode, as for a user without gl. No other package needs its scripts.
+    // runs in gpu.js' CPU mode, as for a user without gl. @mats/backend-cpu's install script
+    // builds its optional native BLAS addon; skipped here too, so the installed backend runs the
+    // WebAssembly kernels it ships (the tests check that they did ship).
     await required(
       'npm',
       [

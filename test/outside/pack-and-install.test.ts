@@ -32,7 +32,7 @@ describe('the packed tarballs', () => {
     const files = Object.fromEntries(status.packs.map((p) => [p.name, new Set(p.files)]));
     for (const [name, wanted] of Object.entries({
       '@mats/core': ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/testing/index.js', 'dist/testing/index.d.ts'],
-      '@mats/backend-cpu': ['package.json', 'dist/index.js', 'dist/index.d.ts', 'dist-wasm/kernels.wasm'],
+      '@mats/backend-cpu': ['package.json', 'dist/index.js', 'dist/index.d.ts', 'dist-wasm/kernels.wasm', 'native/blas.c', 'scripts/build-native.mjs'],
       '@mats/backend-gpu': ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts'],
       '@mats/merge': ['package.json', 'README.md', 'bin/mats.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/browser.js', 'dist/browser.d.ts', 'dist/io/node-io.browser.js'],
     })) {

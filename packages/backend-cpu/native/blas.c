@@ -24,12 +24,14 @@
   } while (0)
 
 static int get_int(napi_env env, napi_value v, const char* name, int64_t* out) {
-  if (napi_get_value_int64(env, v, out) != napi_ok) {
+  double x;
+  if (napi_get_value_double(env, v, &x) != napi_ok || !(x == x) || x != (double)(int64_t)x) {
     char msg[128];
     snprintf(msg, sizeof msg, "blas: %s must be an integer", name);
     napi_throw_type_error(env, NULL, msg);
     return 0;
   }
+  *out = (int64_t)x;
   return 1;
 }
 
@@ -43,30 +45,33 @@ static int get_double(napi_env env, napi_value v, const char* name, double* out)
   return 1;
 }
 
-/* The data pointer of a typed array of the wanted type holding at least `need` elements. */
-static void* get_matrix(napi_env env, napi_value v, const char* name, napi_typedarray_type want, int64_t need) {
+/* What BLAS gets for an operand it will not read (an empty typed array has no data pointer). */
+static double empty_operand[1];
+
+/*
+ * *out <- the data pointer of a typed array of the wanted type holding at least `need`
+ * elements. Returns 0, with a JavaScript exception pending, when it is not one.
+ */
+static int get_matrix(napi_env env, napi_value v, const char* name, napi_typedarray_type want, int64_t need, void** out) {
   bool is_typed = false;
   char msg[200];
-  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed) {
-    snprintf(msg, sizeof msg, "blas: %s must be a %s", name, want == napi_float64_array ? "Float64Array" : "Float32Array");
-    napi_throw_type_error(env, NULL, msg);
-    return NULL;
-  }
+  const char* type_name = want == napi_float64_array ? "Float64Array" : "Float32Array";
   napi_typedarray_type type;
   size_t length;
-  void* data;
-  if (napi_get_typedarray_info(env, v, &type, &length, &data, NULL, NULL) != napi_ok) return NULL;
-  if (type != want) {
-    snprintf(msg, sizeof msg, "blas: %s must be a %s", name, want == napi_float64_array ? "Float64Array" : "Float32Array");
+  void* data = NULL;
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed || napi_get_typedarray_info(env, v, &type, &length, &data, NULL, NULL) != napi_ok ||
+      type != want) {
+    snprintf(msg, sizeof msg, "blas: %s must be a %s", name, type_name);
     napi_throw_type_error(env, NULL, msg);
-    return NULL;
+    return 0;
   }
   if ((int64_t)length < need) {
     snprintf(msg, sizeof msg, "blas: %s holds %zu elements, the call needs %lld", name, length, (long long)need);
     napi_throw_range_error(env, NULL, msg);
-    return NULL;
+    return 0;
   }
-  return data;
+  *out = data != NULL ? data : (void*)empty_operand;
+  return 1;
 }
 
 /* Elements a row-major [rows, cols] matrix with leading dimension ld spans (0 when empty). */
@@ -85,9 +90,11 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
     return NULL;
   }
   bool f64, ta, tb;
-  CHECK(env, napi_get_value_bool(env, argv[0], &f64));
-  CHECK(env, napi_get_value_bool(env, argv[1], &ta));
-  CHECK(env, napi_get_value_bool(env, argv[2], &tb));
+  if (napi_get_value_bool(env, argv[0], &f64) != napi_ok || napi_get_value_bool(env, argv[1], &ta) != napi_ok ||
+      napi_get_value_bool(env, argv[2], &tb) != napi_ok) {
+    napi_throw_type_error(env, NULL, "blas gemm: float64, transA and transB must be booleans");
+    return NULL;
+  }
   int64_t m, n, k, lda, ldb, ldc;
   double alpha, beta;
   if (!get_int(env, argv[3], "m", &m) || !get_int(env, argv[4], "n", &n) || !get_int(env, argv[5], "k", &k)) return NULL;
@@ -104,13 +111,11 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
     return NULL;
   }
   napi_typedarray_type want = f64 ? napi_float64_array : napi_float32_array;
-  void* a = get_matrix(env, argv[7], "A", want, span(aRows, aCols, lda));
-  if (a == NULL) return NULL;
-  void* b = get_matrix(env, argv[9], "B", want, span(bRows, bCols, ldb));
-  if (b == NULL) return NULL;
-  void* c = get_matrix(env, argv[12], "C", want, span(m, n, ldc));
-  if (c == NULL) return NULL;
-  if (m == 0 || n == 0) return NULL;
+  void *a, *b, *c;
+  if (!get_matrix(env, argv[7], "A", want, span(aRows, aCols, lda), &a) || !get_matrix(env, argv[9], "B", want, span(bRows, bCols, ldb), &b) ||
+      !get_matrix(env, argv[12], "C", want, span(m, n, ldc), &c))
+    return NULL;
+  if (m == 0 || n == 0) return NULL; /* nothing to write; k = 0 still scales C by beta below */
   enum CBLAS_TRANSPOSE opA = ta ? CblasTrans : CblasNoTrans, opB = tb ? CblasTrans : CblasNoTrans;
   if (f64)
     cblas_dgemm(CblasRowMajor, opA, opB, (int)m, (int)n, (int)k, alpha, (const double*)a, (int)lda, (const double*)b, (int)ldb, beta, (double*)c, (int)ldc);
@@ -136,13 +141,18 @@ static napi_value spd_inverse(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int64_t n;
-  if (argc != 2 || !get_int(env, argv[1], "n", &n)) return NULL;
+  if (argc != 2) {
+    napi_throw_type_error(env, NULL, "blas spdInverse: expected 2 arguments");
+    return NULL;
+  }
+  if (!get_int(env, argv[1], "n", &n)) return NULL;
   if (n < 1 || n > 46340) {
     napi_throw_range_error(env, NULL, "blas spdInverse: n must be in [1, 46340]");
     return NULL;
   }
-  double* a = get_matrix(env, argv[0], "A", napi_float64_array, n * n);
-  if (a == NULL) return NULL;
+  void* data;
+  if (!get_matrix(env, argv[0], "A", napi_float64_array, n * n, &data)) return NULL;
+  double* a = (double*)data;
   const char uplo = 'U';
   const int order = (int)n;
   int status = 0;
@@ -163,7 +173,29 @@ static napi_value spd_inverse(napi_env env, napi_callback_info info) {
 extern char* openblas_get_config(void);
 extern char* openblas_get_corename(void);
 extern int openblas_get_num_threads(void);
+extern void openblas_set_num_threads(int);
 #endif
+
+/* setThreads(n): the BLAS's thread count for this process (OpenBLAS; a no-op elsewhere). */
+static napi_value set_threads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int64_t n;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 1) {
+    napi_throw_type_error(env, NULL, "blas setThreads: expected 1 argument");
+    return NULL;
+  }
+  if (!get_int(env, argv[0], "threads", &n)) return NULL;
+  if (n < 1 || n > 1024) {
+    napi_throw_range_error(env, NULL, "blas setThreads: threads must be in [1, 1024]");
+    return NULL;
+  }
+#ifdef MATS_OPENBLAS
+  openblas_set_num_threads((int)n);
+#endif
+  return NULL;
+}
 
 /* info(): what the library is, for reports: { library, config, core, threads }. */
 static napi_value info(napi_env env, napi_callback_info cb) {
@@ -192,6 +224,8 @@ static napi_value init(napi_env env, napi_value exports) {
   CHECK(env, napi_set_named_property(env, exports, "gemm", fn));
   CHECK(env, napi_create_function(env, "spdInverse", NAPI_AUTO_LENGTH, spd_inverse, NULL, &fn));
   CHECK(env, napi_set_named_property(env, exports, "spdInverse", fn));
+  CHECK(env, napi_create_function(env, "setThreads", NAPI_AUTO_LENGTH, set_threads, NULL, &fn));
+  CHECK(env, napi_set_named_property(env, exports, "setThreads", fn));
   CHECK(env, napi_create_function(env, "info", NAPI_AUTO_LENGTH, info, NULL, &fn));
   CHECK(env, napi_set_named_property(env, exports, "info", fn));
   return exports;

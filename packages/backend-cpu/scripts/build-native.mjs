@@ -6,11 +6,14 @@
  *
  * The CPU backend runs without the addon (its 'blas' kernel variant is then unavailable), so a
  * failed build only prints why, unless MATS_REQUIRE_NATIVE_BLAS=1 (CI), where it fails.
- * MATS_BLAS_LIBS overrides the link flags (default -lopenblas), e.g. "-lcblas -lblas" for
- * another CBLAS; only OpenBLAS reports its kernel and threads through info().
+ * MATS_BLAS_LIBS overrides the link flags (default -lopenblas); they must provide CBLAS and
+ * LAPACK's dpotrf/dpotri, e.g. "-lcblas -lblas -llapack" (linked with -z now, so a missing
+ * symbol fails the addon's load, which the backend reports, instead of a later call). Only
+ * OpenBLAS reports its kernel and threads through info().
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,12 +36,19 @@ function fail(reason) {
   process.exit(0);
 }
 
-if (existsSync(output) && statSync(output).mtimeMs >= statSync(source).mtimeMs) process.exit(0); // up to date
+const compiler = process.env.CC ?? 'cc';
+const flags = ['-O2', '-shared', '-fPIC', '-Wall', '-Werror', '-Wl,-z,now', `-I${nodeInclude}`, ...(openblas ? ['-DMATS_OPENBLAS'] : [])];
+// Up to date when built from this source by this script with these flags (the stamp records them).
+const stampFile = path.join(outDir, 'mats-blas.stamp');
+const stamp = createHash('sha256')
+  .update(JSON.stringify([readFileSync(source, 'utf8'), readFileSync(fileURLToPath(import.meta.url), 'utf8'), compiler, flags, libs]))
+  .digest('hex');
+if (existsSync(output) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) process.exit(0);
 if (!existsSync(path.join(nodeInclude, 'node_api.h'))) fail(`no Node-API headers at ${nodeInclude}`);
 mkdirSync(outDir, { recursive: true });
+rmSync(stampFile, { force: true });
 const temporary = `${output}.${process.pid}.tmp`;
-const compiler = process.env.CC ?? 'cc';
-const args = ['-O2', '-shared', '-fPIC', '-Wall', '-Werror', `-I${nodeInclude}`, ...(openblas ? ['-DMATS_OPENBLAS'] : []), source, ...libs, '-o', temporary];
+const args = [...flags, source, ...libs, '-o', temporary];
 try {
   execFileSync(compiler, args, { stdio: ['ignore', 'inherit', 'pipe'] });
 } catch (e) {
@@ -47,4 +57,5 @@ try {
   fail(`${compiler} ${args.join(' ')} failed${stderr ? `: ${stderr}` : `: ${e.message}`}`);
 }
 renameSync(temporary, output); // whole or not at all: never a half-written addon
+writeFileSync(stampFile, stamp);
 console.log(`built ${path.relative(process.cwd(), output)} (${libs.join(' ')})`);

@@ -309,7 +309,7 @@ export class CpuBackend implements Backend {
       const buffers = [0, 1, 2].map(() => (precision === this.dtype ? this.zeros([m, n]) : undefined));
       const array = (i: number) => (buffers[i] as CpuTensor | undefined)?.data ?? new Float32Array(m * n);
       const native = new NativeKroneckerSum(this.blas, precision, factors.map((t) => t.storage), g.length, m, n, { x: array(0), t: array(1), y: array(2) });
-      return this.preparedSum(native, m, n, () => {
+      return this.preparedSum(native, factors, m, n, () => {
         for (const b of buffers) if (b) this.dispose(b);
       });
     }
@@ -321,12 +321,13 @@ export class CpuBackend implements Backend {
       if (e instanceof RangeError) return undefined; // the kernel memory cannot hold it: use gemm
       throw e;
     }
-    return this.preparedSum(prepared, m, n);
+    return this.preparedSum(prepared, factors, m, n);
   }
 
   /** The PreparedOperator of a prepared K-FAC sum on arrays: operand checks, then its apply. */
   private preparedSum(
     prepared: { apply(x: FloatArray, y: FloatArray): void; dispose(): void },
+    factors: readonly CpuTensor[],
     m: number,
     n: number,
     release: () => void = () => {},
@@ -337,6 +338,10 @@ export class CpuBackend implements Backend {
         const tout = this.own('kroneckerSum apply', out);
         if (tx.size !== m * n || tout.size !== m * n) {
           throw new ShapeError(`kroneckerSum apply: x and out must be [${m}, ${n}], got ${formatShape(x.shape)} and ${formatShape(out.shape)}`);
+        }
+        if (factors.some((f) => f.storage === tout.storage)) {
+          // The native form reads the factors in place: writing one would corrupt the sum.
+          throw new ShapeError('kroneckerSum apply: out must not be one of the factors');
         }
         prepared.apply(tx.data, tout.data);
       },

@@ -104,8 +104,9 @@ export function resolveVariant(options: CpuBackendOptions): ResolvedVariant {
   if (!wasm.available) return { variant: 'typescript', threads: 1, note: `WebAssembly kernels unavailable: ${wasm.reason}` };
   const blas = kernelVariantAvailability('blas');
   if (blas.available) return { variant: 'blas', threads };
-  if (threads > 1 && kernelVariantAvailability('wasm-simd-threads').available) return { variant: 'wasm-simd-threads', threads, note: `no native BLAS: ${blas.reason}` };
-  return { variant: 'wasm-simd', threads: 1, note: threads > 1 ? 'worker threads unavailable' : 'one core available' };
+  const noBlas = `no native BLAS: ${blas.reason}`;
+  if (threads > 1 && kernelVariantAvailability('wasm-simd-threads').available) return { variant: 'wasm-simd-threads', threads, note: noBlas };
+  return { variant: 'wasm-simd', threads: 1, note: `${threads > 1 ? 'worker threads unavailable' : 'one core available'}; ${noBlas}` };
 }
 
 function resolveThreads(requested: number | undefined, minimumDefault: number): number {

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { NotPositiveDefiniteError } from '@mats/core';
 import { randomArray, randomSpd, referenceGemm, unitRoundoff } from '@mats/core/testing';
 import { createCpuBackend, kernelVariantAvailability, spdInverse } from '../src/index.js';
+import { hostBlas } from '../src/native/host-blas.js';
 import { nativeBlas, type NativeBlas } from '../src/native/native-blas.js';
 
 const loaded = nativeBlas();
@@ -64,6 +65,18 @@ describe('native BLAS addon', () => {
       });
     }
 
+    it('scales C by beta when k = 0, with empty A and B (no data pointer at all)', () => {
+      for (const beta of [0, 1.5]) {
+        const c = Float64Array.from([1, Number.NaN, 3, 4]);
+        b.gemm(true, false, false, 2, 2, 0, 1, new Float64Array(0), 1, new Float64Array(0), 2, beta, c, 2);
+        expect(Array.from(c)).toEqual(beta === 0 ? [0, 0, 0, 0] : [1.5, Number.NaN, 4.5, 6]);
+      }
+      const backend = createCpuBackend('float64', { kernels: 'blas' });
+      const c = backend.fromArray([1, Number.NaN, 3, 4], [2, 2]);
+      backend.gemm('N', 'N', 1, backend.zeros([2, 0]), backend.zeros([0, 2]), 0, c);
+      expect(Array.from(backend.toArray(c))).toEqual([0, 0, 0, 0]);
+    });
+
     it('runs on views of a shared WebAssembly memory (where the backend keeps large tensors)', () => {
       const memory = new WebAssembly.Memory({ initial: 1, maximum: 4, shared: true });
       const a = new Float64Array(memory.buffer, 8, 4);
@@ -81,12 +94,20 @@ describe('native BLAS addon', () => {
       expect(() => b.gemm(false, false, false, 4, 4, 4, 1, x, 4, x, 4, 0, new Float64Array(16), 4)).toThrow(/A must be a Float32Array/);
       expect(() => b.gemm(true, false, false, -1, 4, 4, 1, x, 4, x, 4, 0, x, 4)).toThrow(/bad dimensions/);
       expect(() => b.gemm(true, false, false, 4, 4, 4, 1, [1, 2] as unknown as Float64Array, 4, x, 4, 0, x, 4)).toThrow(/A must be a Float64Array/);
+      expect(() => b.gemm(true, false, false, 4.5, 4, 4, 1, x, 4, x, 4, 0, x, 4)).toThrow(/m must be an integer/);
+      expect(() => b.spdInverse(new Float64Array(3), 2)).toThrow(/A holds 3 elements, the call needs 4/);
+      expect(() => (b.spdInverse as (...args: unknown[]) => number)(new Float64Array(4))).toThrow(/expected 2 arguments/);
+      expect(() => b.setThreads(0)).toThrow(/threads must be in/);
     });
 
     it('inverts an SPD matrix through LAPACK (against the A A^-1 = I identity), and names a failed pivot', () => {
       const n = 70;
       const a = randomSpd(n, 5);
+      // The addon itself, and the host linear algebra (which takes it when 'auto' is 'blas').
+      const direct = Float64Array.from(a);
+      expect(b.spdInverse(direct, n)).toBe(0);
       const inverse = spdInverse(a, n);
+      if (hostBlas() !== undefined) expect(Array.from(inverse)).toEqual(Array.from(direct));
       for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) expect(inverse[i * n + j]).toBe(inverse[j * n + i]);
       const product = referenceGemm('N', 'N', n, n, n, 1, a, inverse, 0, new Float64Array(n * n));
       const norm = Math.max(...Array.from({ length: n }, (_, i) => a.slice(i * n, (i + 1) * n).reduce((s, v) => s + Math.abs(v), 0)));
@@ -105,6 +126,21 @@ describe('native BLAS addon', () => {
       const nan = Float64Array.from(a);
       nan[3 * n + 3] = Number.NaN;
       expect(() => spdInverse(nan, n)).toThrow(/pivot 3 is NaN/);
+    });
+
+    it('applies a float32-product K-FAC sum on float64 tensors in place (y = x), and refuses a factor as out', () => {
+      const backend = createCpuBackend('float64', { kernels: 'blas' });
+      const g = backend.fromArray(randomSpd(4, 1), [4, 4]);
+      const a = backend.fromArray(randomSpd(4, 2), [4, 4]);
+      const xs = randomArray(16, 3);
+      const x = backend.fromArray(xs, [4, 4]);
+      const prepared = backend.prepareKroneckerSum([g], [a], { precision: 'float32' })!;
+      prepared.apply(x, x);
+      const expected = referenceGemm('N', 'N', 4, 4, 4, 1, backend.toArray(g), referenceGemm('N', 'N', 4, 4, 4, 1, xs, backend.toArray(a), 0, new Float64Array(16)).value, 0, new Float64Array(16));
+      const got = backend.toArray(x);
+      for (let i = 0; i < 16; i++) expect(Math.abs(got[i] - expected.value[i])).toBeLessThanOrEqual(64 * unitRoundoff('float32') * expected.magnitude[i]);
+      expect(() => prepared.apply(x, a)).toThrow(/out must not be one of the factors/);
+      prepared.dispose();
     });
 
     it('refuses to apply a prepared K-FAC sum whose factor was disposed (it reads the factors in place)', () => {
@@ -132,7 +168,10 @@ describe('native BLAS addon', () => {
     });
 
     it("is what 'auto' picks, and its backend's gemm goes through it (C aliasing A is refused first)", () => {
-      const backend = createCpuBackend('float64', { kernels: 'blas' });
+      const saved = process.env.MATS_CPU_KERNELS;
+      delete process.env.MATS_CPU_KERNELS;
+      const backend = createCpuBackend('float64');
+      if (saved !== undefined) process.env.MATS_CPU_KERNELS = saved;
       expect(backend.mode).toBe('blas');
       const a = backend.fromArray([1, 2, 3, 4], [2, 2]);
       const c = backend.zeros([2, 2]);

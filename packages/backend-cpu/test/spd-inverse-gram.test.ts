@@ -3,7 +3,9 @@
  * and L^-T L^-1 on the WebAssembly kernels) and the Gram of long vectors (src/linalg/gram.ts)
  * against dense references (ml-matrix's inverse, float64 sums), in float64 and float32, on
  * sizes on both sides of every block boundary; and the TypeScript versions the backend runs
- * without WebAssembly against the same references.
+ * without WebAssembly against the same references. Where the native BLAS is built, the float64
+ * inverse is LAPACK's here; vitest's 'host-linalg-wasm' project runs this file again with
+ * MATS_CPU_KERNELS=wasm-simd-threads, on the WebAssembly kernels (checked below).
  */
 import fc from 'fast-check';
 import { inverse as mlInverse, Matrix } from 'ml-matrix';
@@ -11,6 +13,13 @@ import { describe, expect, it } from 'vitest';
 import { ShapeError } from '@mats/core';
 import { randomArray, randomSpd, unitRoundoff } from '@mats/core/testing';
 import { gram, portableGram, portableSpdInverse, spdInverse } from '../src/index.js';
+import { hostBlas } from '../src/native/host-blas.js';
+
+describe('which float64 path this run tests', () => {
+  it.runIf(process.env.MATS_CPU_KERNELS === 'wasm-simd-threads')('is the WebAssembly one when MATS_CPU_KERNELS names it', () => {
+    expect(hostBlas()).toBeUndefined();
+  });
+});
 
 type Precision = 'float64' | 'float32';
 const PRECISIONS: Precision[] = ['float64', 'float32'];
@@ -24,7 +33,7 @@ interface Implementation {
 
 const IMPLEMENTATIONS: Implementation[] = [
   ...PRECISIONS.map((precision) => ({
-    name: `WebAssembly ${precision}`,
+    name: `${precision === 'float64' && hostBlas() ? 'native BLAS' : 'WebAssembly'} ${precision}`,
     precision,
     inverse: (a: Float64Array, n: number) => spdInverse(a, n, { precision }),
     gram: (vectors: Float64Array[]) => gram(vectors, { precision }),

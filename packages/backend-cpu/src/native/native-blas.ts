@@ -36,6 +36,8 @@ export interface NativeBlas {
    * (A[k, k] then holds it).
    */
   spdInverse(a: Float64Array, n: number): number;
+  /** The BLAS's threads for the whole process (OpenBLAS; a no-op for other libraries). */
+  setThreads(threads: number): void;
   info(): NativeBlasInfo;
 }
 
@@ -45,11 +47,18 @@ function load(): NativeBlas | string {
   if (!nodeBuiltins.fs.existsSync(path)) {
     return `${path} is not built (\`npm run build\` builds it where a C compiler and OpenBLAS are installed: apt install build-essential libopenblas-dev)`;
   }
+  let blas: NativeBlas;
   try {
-    return nodeBuiltins.module.createRequire(import.meta.url)(path) as NativeBlas;
+    blas = nodeBuiltins.module.createRequire(import.meta.url)(path) as NativeBlas;
   } catch (e) {
     return `${path} does not load: ${(e as Error).message}`;
   }
+  // One knob for the process: MATS_CPU_THREADS bounds OpenBLAS's threads as it does the
+  // WebAssembly workers' (OPENBLAS_NUM_THREADS otherwise; the per-backend threads option
+  // cannot, OpenBLAS's count being process-wide).
+  const threads = Number((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.MATS_CPU_THREADS);
+  if (Number.isInteger(threads) && threads >= 1 && threads <= 1024) blas.setThreads(threads);
+  return blas;
 }
 
 let cached: NativeBlas | string | undefined;

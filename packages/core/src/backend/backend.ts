@@ -81,7 +81,7 @@ export interface HostLinalg {
 export interface PreparedOperator {
   /** out <- the operator applied to x; both tensors of the backend and of the block's shape. */
   apply(x: Tensor, out: Tensor): void;
-  /** Releases what the preparation holds (packed copies of the factors). */
+  /** Releases what the preparation holds (packed copies of the factors, buffers). */
   dispose(): void;
 }
 
@@ -159,7 +159,9 @@ export interface Backend {
    * Optional: y <- sum_i G_i x A_i for fixed factors G_i [out, out] and A_i [in, in] (x, y
    * [out, in]), prepared once: the K-FAC sum matvec, nearly the whole cost of a CG iteration of
    * a K-FAC merge. A backend that runs it faster than 2 M gemms (fused, the factors kept in its
-   * own layout) returns it; undefined means "use gemm". precision 'float32' on a float64
+   * own layout) returns it; undefined means "use gemm". The factors must stay alive and
+   * unchanged until the prepared operator is disposed: a backend may read them in place (the
+   * CPU backend's 'blas' variant does) or keep copies. precision 'float32' on a float64
    * backend runs the products in float32 and keeps x and y in float64 (mixed precision: only
    * for solvers that correct for it).
    */
