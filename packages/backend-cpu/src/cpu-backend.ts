@@ -146,7 +146,7 @@ export class CpuBackend implements Backend {
 
   toArray(x: Tensor): HostArray {
     // A fresh array filled by set(), not slice(): slice() of a view of the shared kernel memory
-    // takes V8's slow element-by-element path (about 10 ms for 2 MiB against 0.1 ms).
+    // is slower here (0.8 against 0.1 ms per 2 MiB once warm, measured in Node 20).
     const out = this.allocate(x.size);
     out.set(this.own('toArray', x).data.subarray(0, x.size));
     return out;
