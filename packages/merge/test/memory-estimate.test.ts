@@ -1,7 +1,8 @@
 /**
  * The dry run's peak-memory estimate against the peak a merge reaches: the built `mats` runs in
  * a child process (its own resident set, measured by Node's resourceUsage().maxRSS) on models
- * with a 16 MB tensor, for a chunked method and for whole-tensor ones. Within 25% (issue 17).
+ * with a 16 MB tensor, for a chunked method and for whole-tensor ones. Within 25% (issue 17) of
+ * the larger peak of two runs.
  * bench/src/merge-memory.ts measures the same on larger checkpoints and the demo's merges.
  */
 import { spawnSync } from 'node:child_process';
@@ -56,7 +57,9 @@ describe.skipIf(!existsSync(BUILT))('the dry run\'s peak-memory estimate (the bu
       for (const [name, seed] of [['base', 1], ['a', 10], ['b', 20], ['c', 30]] as const) await writeModelFile(join(dir, `${name}.safetensors`), model(seed));
       await writeFile(join(dir, 'm.yaml'), `method: ${method}\nbase: base.safetensors\nmodels: [{path: a.safetensors}, {path: b.safetensors}, {path: c.safetensors}]\nparameters: {${parameters}}\n`);
       const estimate = estimateIn(runBuilt(['merge', join(dir, 'm.yaml'), join(dir, 'out'), '--dry-run', '--quiet']).stdout);
-      const { maxRss } = runBuilt(['merge', join(dir, 'm.yaml'), join(dir, 'out'), '--quiet']);
+      // The peak the merge reaches: the larger of two runs. A single run's peak moves with when
+      // V8 collects dead buffers (104 to 113 MB for task_arithmetic on the CI machine's kind).
+      const maxRss = Math.max(...[0, 1].map((r) => runBuilt(['merge', join(dir, 'm.yaml'), join(dir, `out${r}`), '--quiet']).maxRss));
       const ratio = estimate / maxRss;
       expect(ratio, `estimate ${(estimate / 1e6).toFixed(0)} MB, measured ${(maxRss / 1e6).toFixed(0)} MB`).toBeGreaterThan(0.75);
       expect(ratio, `estimate ${(estimate / 1e6).toFixed(0)} MB, measured ${(maxRss / 1e6).toFixed(0)} MB`).toBeLessThan(1.25);
