@@ -19,9 +19,9 @@ function create(): HostGemm {
   const kernels = createKernelSet();
   const scratch = new GemmScratch((n) => new Float64Array(n));
   const typescript: HostGemm = (m, n, k, alpha, a, b, beta, c) => gemmFlat(kernels, scratch, false, false, m, n, k, alpha, a, b, beta, c);
-  const resolved = resolveVariant({});
   const blas = hostBlas();
   if (blas) return (m, n, k, alpha, a, b, beta, c) => blas.gemm(true, false, false, m, n, k, alpha, a, Math.max(1, k), b, Math.max(1, n), beta, c, Math.max(1, n));
+  const resolved = resolveVariant({});
   const memory = resolved.variant === 'typescript' ? undefined : kernelMemory();
   if (typeof memory !== 'object') return typescript;
   const wasm = new WasmGemm(memory, kernels, 'float64', resolved.threads, 64 ** 3);

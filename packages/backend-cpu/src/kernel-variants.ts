@@ -15,6 +15,7 @@
  * once, so they are bound by memory bandwidth, and moving operands into WebAssembly memory
  * would cost as much as the operation (see docs/DESIGN.md, "CPU kernels").
  */
+import { environment } from './environment.js';
 import { kernelMemory, availableCores } from './wasm/kernel-memory.js';
 import { nativeBlas } from './native/native-blas.js';
 import { nodeBuiltins } from './wasm/node-builtins.js';
@@ -74,11 +75,6 @@ export interface ResolvedVariant {
   threads: number;
   /** Why 'auto' did not pick the fastest variant, when it did not. */
   note?: string;
-}
-
-function environment(name: string): string | undefined {
-  const value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
-  return value === undefined || value === '' ? undefined : value;
 }
 
 export function resolveVariant(options: CpuBackendOptions): ResolvedVariant {

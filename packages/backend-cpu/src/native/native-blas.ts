@@ -8,6 +8,7 @@
  * The path is resolved from this file, which sits at the same depth under src/ and dist/.
  */
 import type { FloatArray } from '../cpu-tensor.js';
+import { environment } from '../environment.js';
 import { nodeBuiltins } from '../wasm/node-builtins.js';
 
 export const NATIVE_BLAS_URL = new URL('../../dist-native/mats-blas.node', import.meta.url);
@@ -56,7 +57,7 @@ function load(): NativeBlas | string {
   // One knob for the process: MATS_CPU_THREADS bounds OpenBLAS's threads as it does the
   // WebAssembly workers' (OPENBLAS_NUM_THREADS otherwise; the per-backend threads option
   // cannot, OpenBLAS's count being process-wide).
-  const threads = Number((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.MATS_CPU_THREADS);
+  const threads = Number(environment('MATS_CPU_THREADS'));
   if (Number.isInteger(threads) && threads >= 1 && threads <= 1024) blas.setThreads(threads);
   return blas;
 }
